@@ -1,0 +1,601 @@
+//! Compiled detectors: every rule parsed once into an immutable form shared by `&`.
+//!
+//! Matching runs in two passes, as Nosey Parker does: an Aho-Corasick automaton over every
+//! rule's keywords picks the rules worth running, a `RegexSet` covers the few rules without
+//! keywords, then each selected rule's regex finds exact ranges, which validators, entropy gates,
+//! context requirements and allowlists then filter. Injection rules run over a normalised copy of
+//! the text whose offsets map back to the original.
+
+pub mod normalize;
+pub mod rules;
+pub mod validators;
+
+use crate::error::RuleError;
+use crate::model::{Action, FindingKind, Severity};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use include_dir::{include_dir, Dir};
+use normalize::Normalized;
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+pub use rules::{RuleSpec, Scope, Target};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use validators::Validator;
+
+/// The default rule packs, embedded at build time (`build.rs` reruns on change).
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/detectors");
+
+const REGEX_SIZE_LIMIT: usize = 16 << 20;
+
+/// One compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub spec: RuleSpec,
+    pub kind: FindingKind,
+    pub target: Target,
+    pub digest: String,
+    /// File the rule came from (relative to the detectors root).
+    pub file: String,
+    regex: Regex,
+    value_group: Option<usize>,
+    validator: Option<Validator>,
+    allow: Vec<Regex>,
+    context: Option<Regex>,
+}
+
+impl Rule {
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+    pub fn severity(&self) -> Severity {
+        self.spec.severity
+    }
+    pub fn action(&self) -> Action {
+        self.spec.action
+    }
+}
+
+/// A raw match: a rule and a byte range of the text that was scanned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    pub rule: usize,
+    pub start: usize,
+    pub end: usize,
+    pub score: Option<f32>,
+}
+
+/// Every rule, compiled. Build once, share by reference across threads.
+#[derive(Debug)]
+pub struct Detectors {
+    rules: Vec<Rule>,
+    /// Keyword automata per target, and for each automaton pattern the rules it enables.
+    prefilter: [Prefilter; 2],
+    digest: String,
+}
+
+#[derive(Debug)]
+struct Prefilter {
+    ac: Option<AhoCorasick>,
+    pattern_rules: Vec<Vec<usize>>,
+    /// Rules without keywords on this target, checked with a `RegexSet`.
+    always: Vec<usize>,
+    always_set: Option<RegexSet>,
+}
+
+impl Detectors {
+    /// The rules embedded in the binary.
+    pub fn embedded() -> Result<Self, RuleError> {
+        let mut files = Vec::new();
+        collect_embedded(&EMBEDDED, &mut files);
+        Self::from_files(files)
+    }
+
+    /// Rules from a directory laid out like `detectors/` (`injection/`, `secrets/`, `pii/`).
+    pub fn from_dir(root: &Path) -> Result<Self, RuleError> {
+        let mut files = Vec::new();
+        for sub in ["injection", "secrets", "pii"] {
+            let dir = root.join(sub);
+            if !dir.is_dir() {
+                continue;
+            }
+            let mut entries: Vec<_> = std::fs::read_dir(&dir)
+                .map_err(|e| RuleError::Io {
+                    path: dir.display().to_string(),
+                    source: e,
+                })?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            entries.sort();
+            for p in entries {
+                let text = std::fs::read_to_string(&p).map_err(|e| RuleError::Io {
+                    path: p.display().to_string(),
+                    source: e,
+                })?;
+                let name = format!(
+                    "{sub}/{}",
+                    p.file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                );
+                files.push((name, text));
+            }
+        }
+        if files.is_empty() {
+            return Err(RuleError::Parse {
+                file: root.display().to_string(),
+                msg: "no rule files found (expected injection/, secrets/ or pii/ with *.toml)"
+                    .into(),
+            });
+        }
+        Self::from_files(files)
+    }
+
+    /// Compiles rules from `(relative path, TOML text)` pairs; the first path component names the kind.
+    pub fn from_files(files: Vec<(String, String)>) -> Result<Self, RuleError> {
+        let mut rules = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (name, text) in &files {
+            let dir = name.split('/').next().unwrap_or("");
+            let Some(kind) = rules::kind_for_dir(dir) else {
+                continue;
+            };
+            for spec in rules::parse_file(name, text)? {
+                if !seen.insert(spec.id.clone()) {
+                    return Err(RuleError::Duplicate(spec.id));
+                }
+                rules.push(compile_rule(spec, kind, name)?);
+            }
+        }
+        Self::from_rules(rules)
+    }
+
+    fn from_rules(rules: Vec<Rule>) -> Result<Self, RuleError> {
+        let prefilter = [
+            build_prefilter(&rules, Target::Raw)?,
+            build_prefilter(&rules, Target::Normalized)?,
+        ];
+        let mut pairs: Vec<(&str, &str)> = rules
+            .iter()
+            .map(|r| (r.spec.id.as_str(), r.digest.as_str()))
+            .collect();
+        pairs.sort();
+        let mut h = Sha256::new();
+        for (id, d) in pairs {
+            h.update(id.as_bytes());
+            h.update(b":");
+            h.update(d.as_bytes());
+            h.update(b"\n");
+        }
+        let digest = hex::encode(h.finalize());
+        Ok(Detectors {
+            rules,
+            prefilter,
+            digest,
+        })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, idx: usize) -> &Rule {
+        &self.rules[idx]
+    }
+
+    /// sha256 over the sorted (id, digest) pairs of every rule.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// Short form of the digest for display.
+    pub fn short_digest(&self) -> &str {
+        &self.digest[..12]
+    }
+
+    /// All matches in `text`, sorted by start. When a secret and a PII rule match overlapping
+    /// bytes, the secret wins.
+    pub fn scan(&self, text: &str) -> Vec<Match> {
+        let mut out = Vec::new();
+        self.scan_target(text, Target::Raw, text, None, &mut out);
+        if self.prefilter[1].ac.is_some() || !self.prefilter[1].always.is_empty() {
+            let norm = Normalized::new(text);
+            self.scan_target(&norm.text, Target::Normalized, text, Some(&norm), &mut out);
+        }
+        self.resolve(out)
+    }
+
+    fn scan_target(
+        &self,
+        hay: &str,
+        target: Target,
+        orig: &str,
+        norm: Option<&Normalized>,
+        out: &mut Vec<Match>,
+    ) {
+        let pf = &self.prefilter[target as usize];
+        let mut enabled = vec![false; self.rules.len()];
+        if let Some(ac) = &pf.ac {
+            for m in ac.find_overlapping_iter(hay) {
+                for &r in &pf.pattern_rules[m.pattern().as_usize()] {
+                    enabled[r] = true;
+                }
+            }
+        }
+        if let Some(set) = &pf.always_set {
+            for i in set.matches(hay).iter() {
+                enabled[pf.always[i]] = true;
+            }
+        }
+        for (idx, on) in enabled.into_iter().enumerate() {
+            if !on {
+                continue;
+            }
+            let rule = &self.rules[idx];
+            for caps in rule.regex.captures_iter(hay) {
+                let Some(whole) = caps.get(0) else { continue };
+                let m = rule.value_group.and_then(|g| caps.get(g)).unwrap_or(whole);
+                if m.start() == m.end() {
+                    continue;
+                }
+                let value = m.as_str();
+                if !accept(rule, value, hay, whole.start(), whole.end()) {
+                    continue;
+                }
+                let (start, end) = match norm {
+                    Some(n) => n.to_original(m.start(), m.end(), orig),
+                    None => (m.start(), m.end()),
+                };
+                out.push(Match {
+                    rule: idx,
+                    start,
+                    end,
+                    score: rule.spec.confidence,
+                });
+            }
+        }
+    }
+
+    fn resolve(&self, mut out: Vec<Match>) -> Vec<Match> {
+        out.sort_by_key(|m| (m.start, m.end, m.rule));
+        out.dedup_by(|a, b| a.rule == b.rule && a.start == b.start && a.end == b.end);
+        let secrets: Vec<(usize, usize)> = out
+            .iter()
+            .filter(|m| self.rules[m.rule].kind == FindingKind::Secret)
+            .map(|m| (m.start, m.end))
+            .collect();
+        if !secrets.is_empty() {
+            out.retain(|m| {
+                self.rules[m.rule].kind != FindingKind::Pii
+                    || !secrets.iter().any(|&(s, e)| m.start < e && s < m.end)
+            });
+        }
+        out
+    }
+}
+
+/// Gates a candidate value: allowlists, placeholders, entropy, validator, context.
+fn accept(rule: &Rule, value: &str, hay: &str, ws: usize, we: usize) -> bool {
+    if rule.allow.iter().any(|a| a.is_match(value)) {
+        return false;
+    }
+    if rule.kind == FindingKind::Secret && is_placeholder(value) {
+        return false;
+    }
+    if let Some(min) = rule.spec.min_entropy {
+        if validators::shannon_entropy(value) < min {
+            return false;
+        }
+    }
+    if let Some(v) = rule.validator {
+        if !v.validate(value) {
+            return false;
+        }
+    }
+    if let Some(ctx) = &rule.context {
+        let w = rule.spec.context_window;
+        let a = floor_char(hay, ws.saturating_sub(w));
+        let b = ceil_char(hay, (we + w).min(hay.len()));
+        if !ctx.is_match(&hay[a..b]) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Documentation samples and degenerate placeholders are never secrets.
+pub fn is_placeholder(value: &str) -> bool {
+    if value.contains("EXAMPLE")
+        || value.contains("${")
+        || value.contains("{{")
+        || value.contains("<your")
+    {
+        return true;
+    }
+    // One character repeated over at least 40% of the longest token.
+    let longest = value
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .max_by_key(|t| t.len())
+        .unwrap_or("");
+    if longest.len() >= 8 {
+        let mut counts = [0usize; 128];
+        for b in longest.bytes() {
+            counts[(b & 0x7f) as usize] += 1;
+        }
+        if counts.iter().copied().max().unwrap_or(0) * 10 >= longest.len() * 4 {
+            return true;
+        }
+    }
+    false
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
+    for f in dir.files() {
+        let p = f.path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            if let Some(t) = f.contents_utf8() {
+                out.push((p.to_string_lossy().replace('\\', "/"), t.to_string()));
+            }
+        }
+    }
+    for d in dir.dirs() {
+        collect_embedded(d, out);
+    }
+    out.sort();
+}
+
+fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str) -> Result<Rule, RuleError> {
+    let invalid = |msg: String| RuleError::Invalid {
+        id: spec.id.clone(),
+        msg,
+    };
+    if spec.examples.is_empty() || spec.negative_examples.is_empty() {
+        return Err(invalid(
+            "needs at least one example and one negative_example".into(),
+        ));
+    }
+    let prefix = match kind {
+        FindingKind::Injection => "injection.",
+        FindingKind::Secret => "secret.",
+        FindingKind::Pii => "pii.",
+        FindingKind::Structure => "structure.",
+    };
+    if !spec.id.starts_with(prefix) {
+        return Err(invalid(format!(
+            "id must start with `{prefix}` for rules in this folder"
+        )));
+    }
+    let target = spec.target_for(kind);
+    let regex = RegexBuilder::new(&spec.pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| invalid(format!("pattern: {e}")))?;
+    let value_group =
+        regex
+            .capture_names()
+            .position(|n| n == Some("value"))
+            .or(if regex.captures_len() > 1 {
+                Some(1)
+            } else {
+                None
+            });
+    let validator = match &spec.validator {
+        Some(v) => Some(
+            Validator::from_name(v).ok_or_else(|| invalid(format!("unknown validator `{v}`")))?,
+        ),
+        None => None,
+    };
+    let allow = spec
+        .allow
+        .iter()
+        .map(|a| Regex::new(a).map_err(|e| invalid(format!("allow: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let context = match &spec.context {
+        Some(c) => Some(Regex::new(c).map_err(|e| invalid(format!("context: {e}")))?),
+        None => None,
+    };
+    if spec.keywords.iter().any(|k| k.trim().is_empty()) {
+        return Err(invalid("empty keyword".into()));
+    }
+    let digest = spec.digest(kind);
+    Ok(Rule {
+        spec,
+        kind,
+        target,
+        digest,
+        file: file.to_string(),
+        regex,
+        value_group,
+        validator,
+        allow,
+        context,
+    })
+}
+
+fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleError> {
+    let mut kw_index: std::collections::HashMap<String, usize> = Default::default();
+    let mut patterns: Vec<String> = Vec::new();
+    let mut pattern_rules: Vec<Vec<usize>> = Vec::new();
+    let mut always = Vec::new();
+    for (i, r) in rules.iter().enumerate().filter(|(_, r)| r.target == target) {
+        if r.spec.keywords.is_empty() {
+            always.push(i);
+            continue;
+        }
+        for k in &r.spec.keywords {
+            // Normalised text is lower case; raw keywords match ASCII-case-insensitively.
+            let k = if target == Target::Normalized {
+                k.to_lowercase()
+            } else {
+                k.clone()
+            };
+            let p = *kw_index.entry(k.clone()).or_insert_with(|| {
+                patterns.push(k);
+                pattern_rules.push(Vec::new());
+                patterns.len() - 1
+            });
+            if !pattern_rules[p].contains(&i) {
+                pattern_rules[p].push(i);
+            }
+        }
+    }
+    let ac = if patterns.is_empty() {
+        None
+    } else {
+        Some(
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&patterns)
+                .map_err(|e| RuleError::Invalid {
+                    id: "<keywords>".into(),
+                    msg: e.to_string(),
+                })?,
+        )
+    };
+    let always_set = if always.is_empty() {
+        None
+    } else {
+        Some(
+            RegexSetBuilder::new(always.iter().map(|&i| rules[i].spec.pattern.as_str()))
+                .size_limit(REGEX_SIZE_LIMIT * 4)
+                .build()
+                .map_err(|e| RuleError::Invalid {
+                    id: "<regexset>".into(),
+                    msg: e.to_string(),
+                })?,
+        )
+    };
+    Ok(Prefilter {
+        ac,
+        pattern_rules,
+        always,
+        always_set,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every rule's examples fire it and its negative examples do not, through the whole detect
+    /// path (normalisation, prefilter, regex, validators, allowlists).
+    #[test]
+    fn every_embedded_rule_example_and_negative() {
+        let d = Detectors::embedded().expect("embedded rules compile");
+        assert!(!d.rules().is_empty());
+        let mut failures = Vec::new();
+        for (idx, r) in d.rules().iter().enumerate() {
+            for ex in &r.spec.examples {
+                if !d.scan(ex).iter().any(|m| m.rule == idx) {
+                    failures.push(format!("{}: example does not fire: {:?}", r.id(), ex));
+                }
+            }
+            for ex in &r.spec.negative_examples {
+                if d.scan(ex).iter().any(|m| m.rule == idx) {
+                    failures.push(format!("{}: negative example fires: {:?}", r.id(), ex));
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} rule example failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn every_kind_has_rules_and_digest_is_stable() {
+        let a = Detectors::embedded().unwrap();
+        let b = Detectors::embedded().unwrap();
+        assert_eq!(a.digest(), b.digest());
+        for k in [
+            FindingKind::Injection,
+            FindingKind::Secret,
+            FindingKind::Pii,
+        ] {
+            assert!(a.rules().iter().any(|r| r.kind == k), "no {k:?} rules");
+        }
+    }
+
+    #[test]
+    fn secret_beats_pii_on_same_bytes() {
+        let files = vec![
+            (
+                "secrets/t.toml".to_string(),
+                r#"[[rule]]
+id = "secret.t.1"
+name = "t"
+label = "tok"
+severity = "high"
+action = "redact"
+keywords = ["tok_"]
+pattern = 'tok_[0-9]{16}'
+examples = ["tok_1234567890123456"]
+negative_examples = ["tok_12"]
+"#
+                .to_string(),
+            ),
+            (
+                "pii/t.toml".to_string(),
+                r#"[[rule]]
+id = "pii.t.1"
+name = "t"
+label = "num"
+severity = "medium"
+action = "redact"
+pattern = '[0-9]{16}'
+examples = ["1234567890123456"]
+negative_examples = ["12"]
+"#
+                .to_string(),
+            ),
+        ];
+        let d = Detectors::from_files(files).unwrap();
+        let m = d.scan("x tok_1234567890123456 y");
+        assert_eq!(m.len(), 1);
+        assert_eq!(d.rule(m[0].rule).kind, FindingKind::Secret);
+        let m = d.scan("x 1234567890123456 y");
+        assert_eq!(d.rule(m[0].rule).kind, FindingKind::Pii);
+    }
+
+    #[test]
+    fn bad_rules_are_errors() {
+        let bad = |body: &str| {
+            Detectors::from_files(vec![("secrets/b.toml".into(), format!(
+                "[[rule]]\nid = \"secret.b.1\"\nname = \"b\"\nlabel = \"b\"\nseverity = \"low\"\naction = \"flag\"\n{body}"
+            ))])
+            .is_err()
+        };
+        assert!(bad(
+            "pattern = '('\nexamples=[\"a\"]\nnegative_examples=[\"b\"]"
+        ));
+        assert!(bad("pattern = 'a'\nexamples=[]\nnegative_examples=[\"b\"]"));
+        assert!(bad(
+            "pattern = 'a'\nvalidator = \"nope\"\nexamples=[\"a\"]\nnegative_examples=[\"b\"]"
+        ));
+    }
+
+    #[test]
+    fn placeholders() {
+        assert!(is_placeholder("AKIAIOSFODNN7EXAMPLE"));
+        assert!(is_placeholder("xxxxxxxxxxxxxxxxxxxxxxxx"));
+        assert!(is_placeholder("${API_KEY}"));
+        assert!(!is_placeholder("ghp_a8Fk2Lq9Zx7Pw3VnR5tY1uI0oP9aS8dF7gH6"));
+    }
+}

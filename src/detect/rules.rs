@@ -1,0 +1,213 @@
+//! The rule file format: TOML data under `detectors/{injection,secrets,pii}/`.
+//!
+//! Rules are data, parsed once and validated strictly (`deny_unknown_fields`): a typo in a rule
+//! file is an error at load, never a rule that silently never fires. Each rule's identity is a
+//! digest of the fields that change behaviour, so re-scans know exactly which rules are new or
+//! changed.
+
+use crate::error::RuleError;
+use crate::model::{Action, FindingKind, Severity};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Which text a rule's pattern runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// The extracted text as is (secrets and PII: case and punctuation matter).
+    Raw,
+    /// NFKC, case-folded, invisible characters removed, disguises undone (injection).
+    Normalized,
+}
+
+/// Where a rule applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Visible and hidden text.
+    #[default]
+    Any,
+    /// Only text a reader cannot see (weaker signals that matter only when hidden).
+    Hidden,
+}
+
+/// One rule as written in a file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// `kind.topic.name`, never reused for a different meaning.
+    pub id: String,
+    pub name: String,
+    /// Short label used in redaction tokens and reports: `aws_access_key_id`, `override`.
+    pub label: String,
+    #[serde(default = "one")]
+    pub version: u32,
+    pub severity: Severity,
+    pub action: Action,
+    /// Literals, matched ASCII-case-insensitively, at least one of which must occur for the
+    /// pattern to run. Empty only for rules that cannot have one (then the rule runs through
+    /// the `RegexSet` pass).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// A regex for the linear-time `regex` crate. Capture group `value` (or else group 1, or else
+    /// the whole match) is the sensitive range.
+    pub pattern: String,
+    #[serde(default)]
+    pub target: Option<Target>,
+    #[serde(default)]
+    pub scope: Scope,
+    /// Minimum Shannon entropy (bits per char) of the value.
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    /// A named checksum or structure validator (see `validators.rs`).
+    #[serde(default)]
+    pub validator: Option<String>,
+    /// Regexes; a value matching any of them is a known-harmless value (documentation sample).
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// A regex that must match within `context_window` bytes before or after the match.
+    #[serde(default)]
+    pub context: Option<String>,
+    #[serde(default = "default_window")]
+    pub context_window: usize,
+    /// Confidence reported as the finding's score (0..=1).
+    #[serde(default)]
+    pub confidence: Option<f32>,
+    #[serde(default)]
+    pub description: String,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+    /// Free-form references (format documentation).
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn default_window() -> usize {
+    48
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
+}
+
+/// The fields that change behaviour, in canonical form, for the digest.
+#[derive(Serialize)]
+struct Canonical<'a> {
+    id: &'a str,
+    version: u32,
+    kind: FindingKind,
+    label: &'a str,
+    severity: Severity,
+    action: Action,
+    keywords: Vec<String>,
+    pattern: &'a str,
+    target: Target,
+    scope: Scope,
+    min_entropy: Option<f64>,
+    validator: &'a Option<String>,
+    allow: &'a [String],
+    context: &'a Option<String>,
+    context_window: usize,
+}
+
+impl RuleSpec {
+    pub fn target_for(&self, kind: FindingKind) -> Target {
+        self.target.unwrap_or(match kind {
+            FindingKind::Injection => Target::Normalized,
+            _ => Target::Raw,
+        })
+    }
+
+    /// sha256 of the canonical behavioural fields.
+    pub fn digest(&self, kind: FindingKind) -> String {
+        let mut kw: Vec<String> = self.keywords.iter().map(|k| k.to_lowercase()).collect();
+        kw.sort();
+        let c = Canonical {
+            id: &self.id,
+            version: self.version,
+            kind,
+            label: &self.label,
+            severity: self.severity,
+            action: self.action,
+            keywords: kw,
+            pattern: &self.pattern,
+            target: self.target_for(kind),
+            scope: self.scope,
+            min_entropy: self.min_entropy,
+            validator: &self.validator,
+            allow: &self.allow,
+            context: &self.context,
+            context_window: self.context_window,
+        };
+        let json = serde_json::to_vec(&c).unwrap_or_default();
+        hex::encode(Sha256::digest(json))
+    }
+}
+
+/// The rule kind a folder holds.
+pub fn kind_for_dir(dir: &str) -> Option<FindingKind> {
+    match dir {
+        "injection" => Some(FindingKind::Injection),
+        "secrets" | "secret" => Some(FindingKind::Secret),
+        "pii" => Some(FindingKind::Pii),
+        _ => None,
+    }
+}
+
+/// Parses one rule file's text.
+pub fn parse_file(name: &str, text: &str) -> Result<Vec<RuleSpec>, RuleError> {
+    let f: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
+        file: name.to_string(),
+        msg: e.to_string(),
+    })?;
+    Ok(f.rule)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_errors() {
+        let t = r#"
+[[rule]]
+id = "x.y.z"
+name = "n"
+label = "l"
+severity = "low"
+action = "flag"
+pattern = 'a'
+examples = ["a"]
+negative_examples = ["b"]
+patern = "typo"
+"#;
+        assert!(parse_file("t.toml", t).is_err());
+    }
+
+    #[test]
+    fn digest_changes_with_pattern_not_description() {
+        let t = r#"
+[[rule]]
+id = "x.y.z"
+name = "n"
+label = "l"
+severity = "low"
+action = "flag"
+pattern = 'a'
+examples = ["a"]
+negative_examples = ["b"]
+"#;
+        let mut r = parse_file("t.toml", t).unwrap().remove(0);
+        let d1 = r.digest(FindingKind::Secret);
+        r.description = "changed".into();
+        assert_eq!(d1, r.digest(FindingKind::Secret));
+        r.pattern = "b".into();
+        assert_ne!(d1, r.digest(FindingKind::Secret));
+    }
+}
