@@ -8,6 +8,7 @@
 
 pub mod normalize;
 pub mod rules;
+pub mod selftest;
 pub mod validators;
 
 use crate::error::RuleError;

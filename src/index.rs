@@ -1,0 +1,288 @@
+//! The tantivy index of clean chunks, with provenance on every chunk.
+//!
+//! One writer (the pipeline's sink) owns it. Each source is replaced atomically within a commit:
+//! its old chunks are deleted by source path before the new ones are added, so re-running on the
+//! same corpus never duplicates chunks, and a quarantined source's old chunks are pulled. Nothing
+//! is visible until `commit`, so a crash leaves the last committed state intact.
+
+use crate::model::{Chunk, DocKind, Provenance, VerdictKind};
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::path::Path;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::QueryParser;
+use tantivy::schema::{Field, Schema, Value, INDEXED, STORED, STRING, TEXT};
+use tantivy::{
+    doc, DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
+};
+
+/// Memory for the single indexing thread; bounded whatever the corpus size.
+const WRITER_HEAP: usize = 64 << 20;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub chunk_id: Field,
+    pub text: Field,
+    pub chunk_sha256: Field,
+    pub source_path: Field,
+    pub source_sha256: Field,
+    pub kind: Field,
+    pub verdict: Field,
+    pub page: Field,
+    pub ordinal: Field,
+    pub start: Field,
+    pub end: Field,
+    pub ruleset: Field,
+    pub tool_version: Field,
+    pub extractor: Field,
+    pub ingested: Field,
+    pub redactions: Field,
+}
+
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let f = Fields {
+        chunk_id: b.add_text_field("chunk_id", STRING | STORED),
+        text: b.add_text_field("text", TEXT | STORED),
+        chunk_sha256: b.add_text_field("chunk_sha256", STRING | STORED),
+        source_path: b.add_text_field("source_path", STRING | STORED),
+        source_sha256: b.add_text_field("source_sha256", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        verdict: b.add_text_field("verdict", STRING | STORED),
+        page: b.add_u64_field("page", INDEXED | STORED),
+        ordinal: b.add_u64_field("ordinal", STORED),
+        start: b.add_u64_field("start", STORED),
+        end: b.add_u64_field("end", STORED),
+        ruleset: b.add_text_field("ruleset", STRING | STORED),
+        tool_version: b.add_text_field("tool_version", STRING | STORED),
+        extractor: b.add_text_field("extractor", STRING | STORED),
+        ingested: b.add_date_field("ingested", STORED),
+        redactions: b.add_u64_field("redactions", STORED),
+    };
+    (b.build(), f)
+}
+
+pub fn open(dir: &Path) -> Result<(Index, Fields)> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating index dir {}", dir.display()))?;
+    let (schema, fields) = schema();
+    let mmap =
+        MmapDirectory::open(dir).with_context(|| format!("opening index dir {}", dir.display()))?;
+    let index = Index::open_or_create(mmap, schema)
+        .with_context(|| format!("opening index at {}", dir.display()))?;
+    Ok((index, fields))
+}
+
+/// A stable id for a chunk: the same source, position and content give the same id.
+pub fn chunk_id(source_path: &str, chunk: &Chunk) -> String {
+    let mut s = crate::chunk::sha256_hex(
+        format!("{source_path}\0{}\0{}", chunk.ordinal, chunk.sha256).as_bytes(),
+    );
+    s.truncate(32);
+    s
+}
+
+/// The single writer.
+pub struct IndexSink {
+    index: Index,
+    writer: IndexWriter,
+    f: Fields,
+    pending: usize,
+}
+
+impl IndexSink {
+    pub fn open(dir: &Path) -> Result<Self> {
+        let (index, f) = open(dir)?;
+        let writer = index
+            .writer_with_num_threads(1, WRITER_HEAP)
+            .with_context(|| {
+                format!(
+                    "locking index {} (is another ragsan writing to it?)",
+                    dir.display()
+                )
+            })?;
+        Ok(IndexSink {
+            index,
+            writer,
+            f,
+            pending: 0,
+        })
+    }
+
+    /// Replaces every chunk of `source_path` with `chunks` (none: just removes).
+    pub fn replace_source(
+        &mut self,
+        source_path: &str,
+        kind: Option<DocKind>,
+        verdict: VerdictKind,
+        chunks: &[Chunk],
+        prov: &Provenance,
+        ingested: i64,
+    ) -> Result<()> {
+        let f = self.f;
+        self.writer
+            .delete_term(Term::from_field_text(f.source_path, source_path));
+        let now = DateTime::from_timestamp_secs(ingested);
+        for c in chunks {
+            self.writer.add_document(doc!(
+                f.chunk_id => chunk_id(source_path, c),
+                f.text => c.text.as_str(),
+                f.chunk_sha256 => c.sha256.as_str(),
+                f.source_path => source_path,
+                f.source_sha256 => prov.source_sha256.as_str(),
+                f.kind => kind.map_or("unknown", DocKind::as_str),
+                f.verdict => verdict.as_str(),
+                f.page => u64::from(c.page.unwrap_or(0)),
+                f.ordinal => u64::from(c.ordinal),
+                f.start => c.start as u64,
+                f.end => c.end as u64,
+                f.ruleset => prov.ruleset_digest.as_str(),
+                f.tool_version => prov.tool_version.as_str(),
+                f.extractor => prov.extractor.as_str(),
+                f.ingested => now,
+                f.redactions => u64::from(c.redactions),
+            ))?;
+        }
+        self.pending += 1;
+        Ok(())
+    }
+
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Makes everything added so far durable and visible, with `payload` (the ruleset manifest).
+    pub fn commit(&mut self, payload: &str) -> Result<()> {
+        let mut prepared = self
+            .writer
+            .prepare_commit()
+            .context("preparing index commit")?;
+        prepared.set_payload(payload);
+        prepared.commit().context("committing index")?;
+        self.pending = 0;
+        Ok(())
+    }
+
+    /// Drops uncommitted changes and waits for merge threads.
+    pub fn finish(self) -> Result<()> {
+        self.writer
+            .wait_merging_threads()
+            .context("finishing index merges")?;
+        drop(self.index);
+        Ok(())
+    }
+}
+
+/// A stored chunk as read back from the index.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoredChunk {
+    pub chunk_id: String,
+    pub text: String,
+    pub chunk_sha256: String,
+    pub source_path: String,
+    pub source_sha256: String,
+    pub kind: String,
+    pub verdict: String,
+    pub page: Option<u64>,
+    pub ordinal: u64,
+    pub start: u64,
+    pub end: u64,
+    pub ruleset: String,
+    pub tool_version: String,
+    pub extractor: String,
+    pub redactions: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+}
+
+fn stored(doc: &TantivyDocument, f: &Fields, score: Option<f32>) -> StoredChunk {
+    let s = |field: Field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let n = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+    StoredChunk {
+        chunk_id: s(f.chunk_id),
+        text: s(f.text),
+        chunk_sha256: s(f.chunk_sha256),
+        source_path: s(f.source_path),
+        source_sha256: s(f.source_sha256),
+        kind: s(f.kind),
+        verdict: s(f.verdict),
+        page: Some(n(f.page)).filter(|p| *p > 0),
+        ordinal: n(f.ordinal),
+        start: n(f.start),
+        end: n(f.end),
+        ruleset: s(f.ruleset),
+        tool_version: s(f.tool_version),
+        extractor: s(f.extractor),
+        redactions: n(f.redactions),
+        score,
+    }
+}
+
+/// Read access for `search` and tests.
+pub struct IndexReaderHandle {
+    index: Index,
+    reader: IndexReader,
+    f: Fields,
+}
+
+impl IndexReaderHandle {
+    pub fn open(dir: &Path) -> Result<Self> {
+        if !dir.join("meta.json").exists() {
+            anyhow::bail!("no index at {} (run `ragsan scan` first)", dir.display());
+        }
+        let (index, f) = open(dir)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(IndexReaderHandle { index, reader, f })
+    }
+
+    pub fn num_chunks(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Top `limit` chunks for a query in tantivy's query syntax.
+    pub fn search(&self, query: &str, limit: usize) -> Result<(usize, Vec<StoredChunk>)> {
+        let searcher = self.reader.searcher();
+        let qp = QueryParser::for_index(&self.index, vec![self.f.text]);
+        let (q, _errors) = qp.parse_query_lenient(query);
+        let (count, top) = searcher.search(&q, &(Count, TopDocs::with_limit(limit.max(1))))?;
+        let mut out = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            out.push(stored(&doc, &self.f, Some(score)));
+        }
+        Ok((count, out))
+    }
+
+    /// Every stored chunk (tests, rescans). Reads segment by segment.
+    pub fn all(&self) -> Result<Vec<StoredChunk>> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::new();
+        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+            let store = seg.get_store_reader(64)?;
+            let alive = seg.alive_bitset();
+            for id in 0..seg.max_doc() {
+                if alive.is_some_and(|a| !a.is_alive(id)) {
+                    continue;
+                }
+                let doc: TantivyDocument = store.get(id)?;
+                let _ = ord;
+                out.push(stored(&doc, &self.f, None));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Payload of the last commit (the ruleset manifest).
+    pub fn commit_payload(&self) -> Result<Option<String>> {
+        Ok(self.index.load_metas()?.payload)
+    }
+}

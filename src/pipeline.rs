@@ -1,0 +1,458 @@
+//! The only place with threads and channels.
+//!
+//! ```text
+//! walker thread ──bounded──▶ rayon workers: read ≤ limit → sniff → extract → detect → policy
+//!                                           → chunk → hash (plain function calls)
+//!               ──bounded──▶ one sink (the calling thread): index writer · quarantine · report
+//! ```
+//! Both channels are bounded, so memory stays flat whatever the corpus size. `check` calls the
+//! same [`Engine::process_bytes`] on the current thread. A panic inside one document's processing
+//! is caught and turned into a quarantine: one bad file never stops a batch.
+
+use crate::chunk::{self, ChunkConfig};
+use crate::detect::Detectors;
+use crate::error::ExtractError;
+use crate::extract::{self, EXTRACTOR_VERSION};
+use crate::fingerprint::Fingerprinter;
+use crate::index::IndexSink;
+use crate::limits::{Budget, Limits};
+use crate::model::*;
+use crate::policy::{self, Policy};
+use crate::quarantine::QuarantineStore;
+use crate::report::{FileReport, Summary, TOOL_VERSION};
+use crate::sniff::{sniff, Sniffed};
+use anyhow::{Context, Result};
+use crossbeam_channel::bounded;
+use rayon::iter::{ParallelBridge, ParallelIterator};
+use std::io::{Read, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Everything compiled once and shared by `&` across workers.
+#[derive(Debug)]
+pub struct Engine {
+    pub detectors: Detectors,
+    pub limits: Limits,
+    pub policy: Policy,
+    pub chunking: ChunkConfig,
+    pub fingerprinter: Fingerprinter,
+}
+
+/// The result of processing one input.
+#[derive(Debug)]
+pub struct Outcome {
+    pub report: FileReport,
+    /// Chunks to index (empty when quarantined).
+    pub chunks: Vec<Chunk>,
+    /// The original bytes, kept only when the file is quarantined.
+    pub original: Option<Vec<u8>>,
+}
+
+impl Outcome {
+    pub fn provenance(&self) -> Provenance {
+        Provenance {
+            source_sha256: self.report.sha256.clone().unwrap_or_default(),
+            text_sha256: String::new(),
+            extractor: self.report.extractor.clone(),
+            ruleset_digest: self.report.ruleset.clone(),
+            tool_version: self.report.tool_version.clone(),
+        }
+    }
+}
+
+impl Engine {
+    fn base_report(&self, path: &str) -> FileReport {
+        FileReport {
+            path: path.to_string(),
+            sha256: None,
+            size: None,
+            kind: None,
+            verdict: VerdictKind::Quarantined,
+            reason: None,
+            detail: None,
+            findings: Vec::new(),
+            signals: Vec::new(),
+            chunks: 0,
+            redactions: 0,
+            hidden_bytes: 0,
+            ruleset: self.detectors.digest().to_string(),
+            tool_version: TOOL_VERSION.to_string(),
+            extractor: EXTRACTOR_VERSION.to_string(),
+            elapsed_ms: 0,
+            quarantine_id: None,
+        }
+    }
+
+    /// A verdict for a file that could not be processed at all.
+    pub fn failed(&self, path: &str, reason: Reason, detail: String, size: Option<u64>) -> Outcome {
+        let mut r = self.base_report(path);
+        r.reason = Some(reason);
+        r.detail = Some(detail);
+        r.size = size;
+        Outcome {
+            report: r,
+            chunks: Vec::new(),
+            original: None,
+        }
+    }
+
+    /// Reads `path` (at most the size limit) and processes it.
+    pub fn process_path(&self, path: &Path) -> Outcome {
+        let t0 = Instant::now();
+        let display = path.display().to_string();
+        let max = self.limits.max_file_bytes;
+        let mut out = match read_limited(path, max) {
+            Ok(ReadResult::Bytes(b)) => {
+                let ext = path.extension().and_then(|e| e.to_str());
+                self.process_bytes(&display, &b, ext)
+            }
+            Ok(ReadResult::TooLarge(n)) => self.failed(
+                &display,
+                Reason::TooLarge,
+                format!("file is {n} bytes, over the {max}-byte limit (limits.max_file_bytes)"),
+                Some(n),
+            ),
+            Err(e) => self.failed(
+                &display,
+                Reason::Unreadable,
+                format!("cannot read: {e}"),
+                None,
+            ),
+        };
+        out.report.elapsed_ms = t0.elapsed().as_millis() as u64;
+        out
+    }
+
+    /// Processes one document held in memory. `ext` is the file-name extension hint.
+    pub fn process_bytes(&self, path: &str, bytes: &[u8], ext: Option<&str>) -> Outcome {
+        let t0 = Instant::now();
+        let mut r = self.base_report(path);
+        r.sha256 = Some(chunk::sha256_hex(bytes));
+        r.size = Some(bytes.len() as u64);
+        let quarantine = |mut r: FileReport, reason: Reason, detail: String| {
+            r.verdict = VerdictKind::Quarantined;
+            r.reason = Some(reason);
+            r.detail = Some(detail);
+            r.elapsed_ms = t0.elapsed().as_millis() as u64;
+            Outcome {
+                report: r,
+                chunks: Vec::new(),
+                original: Some(bytes.to_vec()),
+            }
+        };
+        if bytes.len() as u64 > self.limits.max_file_bytes {
+            let detail = format!(
+                "file is {} bytes, over the {}-byte limit (limits.max_file_bytes)",
+                bytes.len(),
+                self.limits.max_file_bytes
+            );
+            return Outcome {
+                original: None,
+                ..quarantine(r, Reason::TooLarge, detail)
+            };
+        }
+        let kind = match sniff(bytes, ext) {
+            Sniffed::Accept(k) => k,
+            Sniffed::Reject { reason, detail } => return quarantine(r, reason, detail),
+        };
+        r.kind = Some(kind);
+
+        let work = catch_unwind(AssertUnwindSafe(|| -> Result<_, ExtractError> {
+            let budget = Budget::new(&self.limits);
+            let ex = extract::extract(kind, bytes, &budget)?;
+            let matches = self.detectors.scan(&ex.text);
+            let mut findings =
+                policy::findings(&ex, &matches, &self.detectors, &self.fingerprinter);
+            findings.extend(policy::signal_findings(&ex, &self.policy));
+            let hidden: u64 = ex
+                .spans
+                .iter()
+                .filter(|s| s.visibility.is_hidden())
+                .map(|s| (s.end - s.start) as u64)
+                .sum();
+            let j = policy::judge(&ex, findings, &self.policy);
+            Ok((ex.signals, hidden, j))
+        }));
+        let (signals, hidden, j) = match work {
+            Ok(Ok(x)) => x,
+            Ok(Err(e)) => return quarantine(r, e.reason(), e.to_string()),
+            Err(_) => {
+                return quarantine(
+                    r,
+                    Reason::Unextractable,
+                    "internal error while processing (caught panic)".into(),
+                )
+            }
+        };
+        r.signals = signals;
+        r.hidden_bytes = hidden;
+        r.verdict = j.verdict;
+        r.reason = j.reason;
+        r.findings = j.findings;
+        r.redactions = j.redactions;
+        if j.verdict == VerdictKind::Quarantined {
+            let detail = quarantine_detail(&r.findings);
+            return quarantine(r, j.reason.unwrap_or(Reason::PolicyRule), detail);
+        }
+        let chunks = chunk::chunk(&j.sanitized, self.chunking, &j.pages, &j.token_ranges);
+        if chunks.is_empty() {
+            r.detail = Some("no visible text to index".into());
+        }
+        r.chunks = chunks.len() as u32;
+        r.elapsed_ms = t0.elapsed().as_millis() as u64;
+        Outcome {
+            report: r,
+            chunks,
+            original: None,
+        }
+    }
+}
+
+/// Names the rules behind a quarantine, marking those that fired in hidden text.
+fn quarantine_detail(findings: &[Finding]) -> String {
+    let mut rules: Vec<String> = findings
+        .iter()
+        .filter(|f| f.action == Action::Quarantine || f.kind == FindingKind::Injection)
+        .map(|f| {
+            if f.visibility.is_hidden() {
+                format!("{} (hidden)", f.rule)
+            } else {
+                f.rule.clone()
+            }
+        })
+        .collect();
+    rules.sort();
+    rules.dedup();
+    format!("flagged by {}", rules.join(", "))
+}
+
+enum ReadResult {
+    Bytes(Vec<u8>),
+    TooLarge(u64),
+}
+
+/// Reads a file without ever holding more than `max + 1` bytes.
+fn read_limited(path: &Path, max: u64) -> std::io::Result<ReadResult> {
+    let f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    if len > max {
+        return Ok(ReadResult::TooLarge(len));
+    }
+    let mut buf = Vec::with_capacity(len as usize);
+    f.take(max + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Ok(ReadResult::TooLarge(buf.len() as u64));
+    }
+    Ok(ReadResult::Bytes(buf))
+}
+
+/// Where a scan keeps its state.
+#[derive(Debug, Clone)]
+pub struct DataDirs {
+    pub root: PathBuf,
+}
+
+impl DataDirs {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DataDirs { root: root.into() }
+    }
+    pub fn index(&self) -> PathBuf {
+        self.root.join("index")
+    }
+    pub fn quarantine(&self) -> PathBuf {
+        self.root.join("quarantine")
+    }
+    pub fn reports(&self) -> PathBuf {
+        self.root.join("reports")
+    }
+    pub fn key(&self) -> PathBuf {
+        self.root.join("hmac.key")
+    }
+}
+
+pub struct ScanOptions {
+    pub threads: usize,
+    /// Commit the index every this many sources (and at the end).
+    pub commit_every: usize,
+    pub progress: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            threads: 0,
+            commit_every: 1000,
+            progress: false,
+        }
+    }
+}
+
+enum Candidate {
+    File(PathBuf),
+    Error(String, String),
+}
+
+/// The result of a scan.
+pub struct ScanResult {
+    pub summary: Summary,
+    pub report_path: PathBuf,
+}
+
+/// Scans `inputs` into the data dir. `on_report` sees every file's verdict in completion order.
+pub fn scan(
+    engine: &Engine,
+    inputs: &[PathBuf],
+    dirs: &DataDirs,
+    opts: &ScanOptions,
+    mut on_report: impl FnMut(&FileReport),
+) -> Result<ScanResult> {
+    let t0 = Instant::now();
+    let mut sink = IndexSink::open(&dirs.index())?;
+    let quarantine = QuarantineStore::open(&dirs.quarantine())?;
+    std::fs::create_dir_all(dirs.reports())
+        .with_context(|| format!("creating {}", dirs.reports().display()))?;
+    let stamp = time::OffsetDateTime::now_utc();
+    let report_path = dirs.reports().join(format!(
+        "scan-{}-{}.ndjson",
+        stamp.unix_timestamp(),
+        std::process::id()
+    ));
+    let mut report_file = std::io::BufWriter::new(
+        std::fs::File::create(&report_path)
+            .with_context(|| format!("creating {}", report_path.display()))?,
+    );
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("ragsan-worker-{i}"))
+        .build()
+        .context("starting worker pool")?;
+
+    let (cand_tx, cand_rx) = bounded::<Candidate>(256);
+    let (out_tx, out_rx) = bounded::<Outcome>(threads * 2);
+    let inputs = inputs.to_vec();
+    let payload = serde_json::json!({
+        "ruleset": engine.detectors.digest(),
+        "tool_version": TOOL_VERSION,
+        "extractor": EXTRACTOR_VERSION,
+        "rules": engine.detectors.rules().iter().map(|r| (r.spec.id.clone(), r.digest.clone())).collect::<std::collections::BTreeMap<_, _>>(),
+    })
+    .to_string();
+
+    let pb = if opts.progress {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} files {msg} [{elapsed}]")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        Some(pb)
+    } else {
+        None
+    };
+
+    let mut summary = Summary {
+        ruleset: engine.detectors.digest().to_string(),
+        ..Default::default()
+    };
+    let ingested = stamp.unix_timestamp();
+    std::thread::scope(|s| -> Result<()> {
+        s.spawn(move || walk(&inputs, &cand_tx));
+        let out_tx2 = out_tx.clone();
+        s.spawn(move || {
+            pool.install(|| {
+                cand_rx
+                    .into_iter()
+                    .par_bridge()
+                    .for_each_with(out_tx2, |tx, c| {
+                        let o = match c {
+                            Candidate::File(p) => engine.process_path(&p),
+                            Candidate::Error(p, e) => {
+                                engine.failed(&p, Reason::Unreadable, e, None)
+                            }
+                        };
+                        let _ = tx.send(o);
+                    })
+            })
+        });
+        drop(out_tx);
+        for mut o in out_rx {
+            let prov = o.provenance();
+            let r = &mut o.report;
+            if r.verdict == VerdictKind::Quarantined {
+                r.quarantine_id = Some(quarantine.put(r, o.original.as_deref())?);
+                // A source that used to be clean must leave the index now.
+                sink.replace_source(&r.path, r.kind, r.verdict, &[], &prov, ingested)?;
+            } else {
+                sink.replace_source(&r.path, r.kind, r.verdict, &o.chunks, &prov, ingested)?;
+            }
+            serde_json::to_writer(&mut report_file, &*r)?;
+            report_file.write_all(b"\n")?;
+            summary.add(r);
+            on_report(r);
+            if let Some(pb) = &pb {
+                pb.inc(1);
+                pb.set_message(format!(
+                    "{} quarantined",
+                    summary.by_verdict.get("quarantined").copied().unwrap_or(0)
+                ));
+            }
+            if sink.pending() >= opts.commit_every {
+                sink.commit(&payload)?;
+            }
+        }
+        Ok(())
+    })?;
+    sink.commit(&payload)?;
+    sink.finish()?;
+    report_file.flush()?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    summary.elapsed_ms = t0.elapsed().as_millis() as u64;
+    Ok(ScanResult {
+        summary,
+        report_path,
+    })
+}
+
+/// Sends every file under `inputs` once, in a stable order, without following symlinks and
+/// without skipping hidden or git-ignored files (a sanitizer must see everything).
+fn walk(inputs: &[PathBuf], tx: &crossbeam_channel::Sender<Candidate>) {
+    let mut seen = std::collections::HashSet::new();
+    for input in inputs {
+        let walker = ignore::WalkBuilder::new(input)
+            .standard_filters(false)
+            .follow_links(false)
+            .sort_by_file_path(|a, b| a.cmp(b))
+            .build();
+        for entry in walker {
+            let c = match entry {
+                Ok(e) => {
+                    if !e.file_type().is_some_and(|t| t.is_file()) {
+                        continue;
+                    }
+                    let p = e.into_path();
+                    if !seen.insert(p.clone()) {
+                        continue;
+                    }
+                    Candidate::File(p)
+                }
+                Err(err) => {
+                    let path = match &err {
+                        ignore::Error::WithPath { path, .. } => path.display().to_string(),
+                        _ => input.display().to_string(),
+                    };
+                    Candidate::Error(path, format!("cannot read: {err}"))
+                }
+            };
+            if tx.send(c).is_err() {
+                return;
+            }
+        }
+    }
+}
