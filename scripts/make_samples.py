@@ -1116,10 +1116,6 @@ def build_all() -> tuple[dict[str, bytes], dict]:
         entry("README.md", "clean",
               "This directory's own README: describes the samples without quoting any planted "
               "value or injection sentence.", meta=True),
-        entry("expected.json", "quarantined",
-              "This manifest: it quotes every injection sentence and planted value, so a scan "
-              "of the whole directory must quarantine it too.",
-              reasons=["injection"], meta=True),
     ]
     manifest = {
         "version": 1,
@@ -1156,7 +1152,8 @@ right shape and checksum (Luhn, IBAN mod-97, GitHub CRC32, AWS base32) but was d
 seeded generator; e-mail domains are the reserved `example.*` names and the phone number is in
 the 555-01xx range that the North American numbering plan reserves for fiction.
 
-`expected.json` is the machine-readable version of the table below. Per file it gives the
+`tests/data/samples_expected.json` (kept outside `samples/` so a scan of this folder covers
+only the samples) is the machine-readable version of the table below. Per file it gives the
 expected `verdict` and `reasons`, the exact `planted_values` (every string that must not survive
 into sanitized output), `planted` (kind, label and full value of each), the
 `injection_sentences`, the `hidden_reasons` the extractor should record, and `clean_words` that
@@ -1169,9 +1166,8 @@ must survive extraction of clean files.
 """
 
 README_TAIL = """
-The two meta files are listed so that a scan of the whole directory has a known answer:
-`expected.json` quotes every planted value and injection sentence, so it must be quarantined
-itself; this README quotes none of them and must come out clean.
+This README is listed too, so that a scan of the whole directory has a known answer: it quotes
+no planted value or injection sentence and must come out clean.
 
 ## Things worth knowing
 
@@ -1286,7 +1282,7 @@ def main() -> int:
     self_check(files, manifest)
     files["README.md"] = readme(manifest).encode()
     check_readme(files["README.md"].decode(), manifest)
-    files["expected.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+    files["../tests/data/samples_expected.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
 
     stale = []
     for rel, data in sorted(files.items()):
