@@ -129,19 +129,20 @@ fn best_break(text: &str, min: usize, limit: usize) -> Option<usize> {
     if let Some(p) = window.rfind('\n') {
         return Some(min + p + 1);
     }
-    let sentence = window
-        .char_indices()
-        .rfind(|&(i, c)| {
-            matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '؟' | '।')
-                && window[i + c.len_utf8()..]
-                    .chars()
-                    .next()
-                    .is_none_or(char::is_whitespace)
-        });
+    let sentence = window.char_indices().rfind(|&(i, c)| {
+        matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '؟' | '।')
+            && window[i + c.len_utf8()..]
+                .chars()
+                .next()
+                .is_none_or(char::is_whitespace)
+    });
     if let Some((p, c)) = sentence {
         return Some(min + p + c.len_utf8());
     }
-    window.char_indices().rfind(|(_, c)| c.is_whitespace()).map(|(p, c)| min + p + c.len_utf8())
+    window
+        .char_indices()
+        .rfind(|(_, c)| c.is_whitespace())
+        .map(|(p, c)| min + p + c.len_utf8())
 }
 
 fn skip_ws(text: &str, mut i: usize) -> usize {
