@@ -21,10 +21,7 @@ pub struct ChunkConfig {
 
 impl Default for ChunkConfig {
     fn default() -> Self {
-        ChunkConfig {
-            target: 1000,
-            overlap: 100,
-        }
+        ChunkConfig { target: 1000, overlap: 100 }
     }
 }
 
@@ -79,26 +76,14 @@ pub fn chunk_ranges(text: &str, cfg: ChunkConfig) -> Vec<(usize, usize)> {
 }
 
 /// Chunks of `text` with hashes; `pages` maps offsets to page numbers.
-pub fn chunk(
-    text: &str,
-    cfg: ChunkConfig,
-    pages: &[(usize, u32)],
-    token_ranges: &[(usize, usize)],
-) -> Vec<Chunk> {
+pub fn chunk(text: &str, cfg: ChunkConfig, pages: &[(usize, u32)], token_ranges: &[(usize, usize)]) -> Vec<Chunk> {
     chunk_ranges(text, cfg)
         .into_iter()
         .enumerate()
         .map(|(i, (s, e))| {
             let t = &text[s..e];
-            let page = pages
-                .iter()
-                .rev()
-                .find(|(off, _)| *off <= s)
-                .map(|(_, p)| *p);
-            let redactions = token_ranges
-                .iter()
-                .filter(|(a, b)| *a >= s && *b <= e)
-                .count() as u32;
+            let page = pages.iter().rev().find(|(off, _)| *off <= s).map(|(_, p)| *p);
+            let redactions = token_ranges.iter().filter(|(a, b)| *a >= s && *b <= e).count() as u32;
             Chunk {
                 ordinal: i as u32,
                 start: s,
@@ -131,18 +116,12 @@ fn best_break(text: &str, min: usize, limit: usize) -> Option<usize> {
     }
     let sentence = window.char_indices().rfind(|&(i, c)| {
         matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '؟' | '।')
-            && window[i + c.len_utf8()..]
-                .chars()
-                .next()
-                .is_none_or(char::is_whitespace)
+            && window[i + c.len_utf8()..].chars().next().is_none_or(char::is_whitespace)
     });
     if let Some((p, c)) = sentence {
         return Some(min + p + c.len_utf8());
     }
-    window
-        .char_indices()
-        .rfind(|(_, c)| c.is_whitespace())
-        .map(|(p, c)| min + p + c.len_utf8())
+    window.char_indices().rfind(|(_, c)| c.is_whitespace()).map(|(p, c)| min + p + c.len_utf8())
 }
 
 fn skip_ws(text: &str, mut i: usize) -> usize {

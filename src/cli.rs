@@ -3,29 +3,28 @@
 //! Exit codes: 0 clean, 1 findings (something was redacted, flagged or quarantined), 2 the tool
 //! failed (bad arguments, invalid rules, index locked).
 
-use crate::config::Config;
+use crate::config::{AllowEntry, Config};
 use crate::detect::Detectors;
 use crate::error::ExitStatus;
 use crate::fingerprint::Fingerprinter;
 use crate::index::IndexReaderHandle;
+use crate::ledger::{Ledger, Release};
 use crate::limits::Budget;
 use crate::model::*;
 use crate::pipeline::{self, DataDirs, Engine, ScanOptions};
+use crate::quarantine::QuarantineStore;
 use crate::report::{human_line, FileReport};
 use crate::sniff::{sniff, Sniffed};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "ragsan",
-    version,
-    about = "Keeps poisoned and sensitive content out of RAG knowledge bases"
-)]
+#[command(name = "ragsan", version, about = "Keeps poisoned and sensitive content out of RAG knowledge bases")]
 pub struct Cli {
     /// Settings file (default: ./ragsan.toml when present).
     #[arg(long, global = true)]
@@ -83,10 +82,43 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         limit: usize,
     },
+    /// Re-judge what is indexed: skip unchanged sources, run only new or changed rules over
+    /// stored chunks, re-ingest changed files, drop removed ones; report the delta.
+    Rescan {
+        /// Limit to sources under these paths (and pick up new files there).
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Review quarantined files.
+    Quarantine {
+        #[command(subcommand)]
+        cmd: QuarantineCmd,
+    },
+    /// Print the JSON Schema of the verdict.
+    Schema,
     /// Inspect and test detector rules.
     Rules {
         #[command(subcommand)]
         cmd: RulesCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum QuarantineCmd {
+    /// List quarantined files.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Show one quarantined file's sidecar (no values).
+    Show { id: String },
+    /// Release a quarantined file: record a reviewed exception and run the pipeline again.
+    Release {
+        id: String,
+        /// Why this is safe; recorded in the ledger and the audit log.
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -106,6 +138,8 @@ enum Format {
     Human,
     Json,
     Ndjson,
+    /// SARIF 2.1.0 (scan only).
+    Sarif,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,16 +148,15 @@ enum ExtractFormat {
     Json,
 }
 
+/// The published JSON Schema of the verdict (also `docs/verdict.schema.json`).
+pub const VERDICT_SCHEMA: &str = include_str!("../docs/verdict.schema.json");
+
 /// Entry point for the binary.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() {
-                ExitStatus::Error
-            } else {
-                ExitStatus::Clean
-            };
+            let code = if e.use_stderr() { ExitStatus::Error } else { ExitStatus::Clean };
             let _ = e.print();
             return code.into();
         }
@@ -141,11 +174,8 @@ pub fn main() -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RAGSAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
 
 struct Ctx {
@@ -157,71 +187,75 @@ struct Ctx {
 impl Ctx {
     fn new(cli: &Cli) -> Result<Self> {
         let config = Config::load(cli.config.as_deref())?;
-        let root = cli
-            .data
-            .clone()
-            .or_else(|| config.data_dir.clone())
-            .unwrap_or_else(|| PathBuf::from("ragsan-data"));
+        let root = cli.data.clone().or_else(|| config.data_dir.clone()).unwrap_or_else(|| PathBuf::from("ragsan-data"));
         let detectors_dir = cli.detectors.clone().or_else(|| config.detectors.clone());
-        Ok(Ctx {
-            config,
-            dirs: DataDirs::new(root),
-            detectors_dir,
-        })
+        Ok(Ctx { config, dirs: DataDirs::new(root), detectors_dir })
     }
 
     fn detectors(&self) -> Result<Detectors> {
         match &self.detectors_dir {
-            Some(d) => Detectors::from_dir(d)
-                .with_context(|| format!("loading rules from {}", d.display())),
+            Some(d) => Detectors::from_dir(d).with_context(|| format!("loading rules from {}", d.display())),
             None => Detectors::embedded().context("loading embedded rules"),
         }
     }
 
     fn key_path(&self) -> PathBuf {
-        self.config
-            .hmac_key_file
-            .clone()
-            .unwrap_or_else(|| self.dirs.key())
+        self.config.hmac_key_file.clone().unwrap_or_else(|| self.dirs.key())
     }
 
     /// `create`: generate the key file when missing (scan); otherwise use it if present.
     fn engine(&self, create_key: bool) -> Result<Engine> {
         let key = self.key_path();
         let fingerprinter = Fingerprinter::load(Some(&key), create_key)?;
-        Ok(Engine {
-            detectors: self.detectors()?,
-            limits: self.config.limits.clone(),
-            policy: self.config.policy.clone(),
-            chunking: self.config.chunking,
-            fingerprinter,
-        })
+        let mut engine = Engine::new(self.detectors()?, &self.config, fingerprinter);
+        engine.allow.extend(self.releases());
+        Ok(engine)
+    }
+
+    /// Quarantine releases recorded in the ledger, as allowlist entries. A ledger held by a
+    /// running scan is skipped with a warning rather than failing a hook call.
+    fn releases(&self) -> Vec<AllowEntry> {
+        let path = self.dirs.ledger();
+        if !path.exists() {
+            return Vec::new();
+        }
+        match Ledger::open(&path).and_then(|l| l.releases()) {
+            Ok(rels) => rels
+                .into_iter()
+                .flat_map(|r| {
+                    let sha = r.sha256.clone();
+                    let reason = r.reason.clone();
+                    r.rules.into_iter().map(move |rule| AllowEntry {
+                        rule: Some(rule),
+                        sha256: Some(sha.clone()),
+                        reason: reason.clone(),
+                        ..Default::default()
+                    })
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!("quarantine releases not applied: {e:#}");
+                Vec::new()
+            }
+        }
     }
 }
 
 fn run(cli: Cli) -> Result<ExitStatus> {
     let ctx = Ctx::new(&cli)?;
     match cli.cmd {
-        Command::Scan {
-            paths,
-            format,
-            output,
-            threads,
-            quiet,
-        } => scan(&ctx, &paths, format, output, threads, quiet),
-        Command::Check {
-            file,
-            filename,
-            format,
-        } => check(&ctx, &file, filename.as_deref(), format),
+        Command::Scan { paths, format, output, threads, quiet } => scan(&ctx, &paths, format, output, threads, quiet),
+        Command::Check { file, filename, format } => check(&ctx, &file, filename.as_deref(), format),
         Command::Detect => detect(&ctx),
         Command::Extract { file, format } => extract(&ctx, &file, format),
-        Command::Search {
-            query,
-            format,
-            limit,
-        } => search(&ctx, &query, format, limit),
+        Command::Search { query, format, limit } => search(&ctx, &query, format, limit),
         Command::Rules { cmd } => rules(&ctx, cmd),
+        Command::Rescan { paths, format } => rescan(&ctx, &paths, format),
+        Command::Quarantine { cmd } => quarantine(&ctx, cmd),
+        Command::Schema => {
+            println!("{}", VERDICT_SCHEMA);
+            Ok(ExitStatus::Clean)
+        }
     }
 }
 
@@ -244,20 +278,16 @@ fn scan(
 ) -> Result<ExitStatus> {
     let engine = ctx.engine(true)?;
     let mut out = out_writer(output.as_deref())?;
-    let opts = ScanOptions {
-        threads,
-        progress: !quiet && std::io::stderr().is_terminal(),
-        ..Default::default()
-    };
+    let opts = ScanOptions { threads, progress: !quiet && std::io::stderr().is_terminal(), ..Default::default() };
     let mut all: Vec<FileReport> = Vec::new();
     let mut io_err: Option<std::io::Error> = None;
     let res = pipeline::scan(&engine, paths, &ctx.dirs, &opts, |r| {
         let w = match format {
-            Format::Ndjson => serde_json::to_string(r)
-                .map_err(std::io::Error::other)
-                .and_then(|s| writeln!(out, "{s}")),
+            Format::Ndjson => {
+                serde_json::to_string(r).map_err(std::io::Error::other).and_then(|s| writeln!(out, "{s}"))
+            }
             Format::Human if r.verdict != VerdictKind::Clean => writeln!(out, "{}", human_line(r)),
-            Format::Json => {
+            Format::Json | Format::Sarif => {
                 all.push(r.clone());
                 Ok(())
             }
@@ -273,10 +303,7 @@ fn scan(
     match format {
         Format::Json => {
             all.sort_by(|a, b| a.path.cmp(&b.path));
-            serde_json::to_writer_pretty(
-                &mut out,
-                &serde_json::json!({"files": all, "summary": res.summary}),
-            )?;
+            serde_json::to_writer_pretty(&mut out, &serde_json::json!({"files": all, "summary": res.summary}))?;
             writeln!(out)?;
         }
         Format::Human => {
@@ -289,14 +316,15 @@ fn scan(
                 res.report_path.display()
             )?;
         }
+        Format::Sarif => {
+            all.sort_by(|a, b| a.path.cmp(&b.path));
+            serde_json::to_writer_pretty(&mut out, &crate::sarif::sarif(&all, &engine.detectors))?;
+            writeln!(out)?;
+        }
         Format::Ndjson => {}
     }
     out.flush()?;
-    Ok(if res.summary.any_findings() {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Clean
-    })
+    Ok(if res.summary.any_findings() { ExitStatus::Findings } else { ExitStatus::Clean })
 }
 
 fn check(ctx: &Ctx, file: &Path, filename: Option<&str>, format: Format) -> Result<ExitStatus> {
@@ -304,11 +332,7 @@ fn check(ctx: &Ctx, file: &Path, filename: Option<&str>, format: Format) -> Resu
     let outcome = if file == Path::new("-") {
         let max = engine.limits.max_file_bytes;
         let mut buf = Vec::new();
-        std::io::stdin()
-            .lock()
-            .take(max + 1)
-            .read_to_end(&mut buf)
-            .context("reading stdin")?;
+        std::io::stdin().lock().take(max + 1).read_to_end(&mut buf).context("reading stdin")?;
         let name = filename.unwrap_or("-");
         let ext = Path::new(name).extension().and_then(|e| e.to_str());
         engine.process_bytes(name, &buf, ext)
@@ -321,11 +345,7 @@ fn check(ctx: &Ctx, file: &Path, filename: Option<&str>, format: Format) -> Resu
         Format::Human => writeln!(out, "{}", human_line(&r))?,
         _ => writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?,
     }
-    Ok(if r.has_findings() {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Clean
-    })
+    Ok(if r.has_findings() { ExitStatus::Findings } else { ExitStatus::Clean })
 }
 
 fn detect(ctx: &Ctx) -> Result<ExitStatus> {
@@ -336,11 +356,7 @@ fn detect(ctx: &Ctx) -> Result<ExitStatus> {
     let mut any = false;
     loop {
         // Batches keep memory flat on endless input while using every core.
-        let batch: Vec<String> = lines
-            .by_ref()
-            .take(512)
-            .collect::<Result<_, _>>()
-            .context("reading stdin")?;
+        let batch: Vec<String> = lines.by_ref().take(512).collect::<Result<_, _>>().context("reading stdin")?;
         if batch.is_empty() {
             break;
         }
@@ -348,14 +364,9 @@ fn detect(ctx: &Ctx) -> Result<ExitStatus> {
             .par_iter()
             .filter(|l| !l.trim().is_empty())
             .map(|line| {
-                let v: serde_json::Value =
-                    serde_json::from_str(line).context("input line is not JSON")?;
+                let v: serde_json::Value = serde_json::from_str(line).context("input line is not JSON")?;
                 let text = v.get("text").and_then(|t| t.as_str()).unwrap_or("");
-                Ok(detect_one(
-                    &det,
-                    v.get("id").cloned().unwrap_or_default(),
-                    text,
-                ))
+                Ok(detect_one(&det, v.get("id").cloned().unwrap_or_default(), text))
             })
             .collect();
         for r in results {
@@ -365,11 +376,7 @@ fn detect(ctx: &Ctx) -> Result<ExitStatus> {
         }
     }
     out.flush()?;
-    Ok(if any {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Clean
-    })
+    Ok(if any { ExitStatus::Findings } else { ExitStatus::Clean })
 }
 
 fn detect_one(det: &Detectors, id: serde_json::Value, text: &str) -> serde_json::Value {
@@ -398,22 +405,13 @@ fn extract(ctx: &Ctx, file: &Path, format: ExtractFormat) -> Result<ExitStatus> 
     let limits = ctx.config.limits.clone();
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     if bytes.len() as u64 > limits.max_file_bytes {
-        bail!(
-            "{}: {} bytes is over the {}-byte limit",
-            file.display(),
-            bytes.len(),
-            limits.max_file_bytes
-        );
+        bail!("{}: {} bytes is over the {}-byte limit", file.display(), bytes.len(), limits.max_file_bytes);
     }
     let ext = file.extension().and_then(|e| e.to_str());
     let kind = match sniff(&bytes, ext) {
         Sniffed::Accept(k) => k,
         Sniffed::Reject { reason, detail } => {
-            eprintln!(
-                "ragsan: {}: rejected ({}): {detail}",
-                file.display(),
-                reason.as_str()
-            );
+            eprintln!("ragsan: {}: rejected ({}): {detail}", file.display(), reason.as_str());
             return Ok(ExitStatus::Findings);
         }
     };
@@ -421,11 +419,7 @@ fn extract(ctx: &Ctx, file: &Path, format: ExtractFormat) -> Result<ExitStatus> 
     let ex = match crate::extract::extract(kind, &bytes, &budget) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!(
-                "ragsan: {}: cannot extract ({}): {e}",
-                file.display(),
-                e.reason().as_str()
-            );
+            eprintln!("ragsan: {}: cannot extract ({}): {e}", file.display(), e.reason().as_str());
             return Ok(ExitStatus::Findings);
         }
     };
@@ -474,11 +468,9 @@ fn search(ctx: &Ctx, query: &str, format: Format, limit: usize) -> Result<ExitSt
                 writeln!(out, "    {}", snippet.replace('\n', " "))?;
             }
         }
-        Format::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"count": count, "hits": hits}))?
-        )?,
+        Format::Json | Format::Sarif => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&serde_json::json!({"count": count, "hits": hits}))?)?
+        }
         Format::Ndjson => {
             for h in &hits {
                 writeln!(out, "{}", serde_json::to_string(h)?)?;
@@ -494,11 +486,7 @@ fn rules(ctx: &Ctx, cmd: RulesCmd) -> Result<ExitStatus> {
     match cmd {
         RulesCmd::List { format } => {
             if format == Format::Human {
-                writeln!(
-                    out,
-                    "{:<52} {:<10} {:<9} {:<10} {:>3}  digest",
-                    "id", "kind", "severity", "action", "ver"
-                )?;
+                writeln!(out, "{:<52} {:<10} {:<9} {:<10} {:>3}  digest", "id", "kind", "severity", "action", "ver")?;
             }
             for r in det.rules() {
                 match format {
@@ -530,11 +518,7 @@ fn rules(ctx: &Ctx, cmd: RulesCmd) -> Result<ExitStatus> {
             for f in &failures {
                 writeln!(out, "FAIL {f}")?;
             }
-            let n_ex: usize = det
-                .rules()
-                .iter()
-                .map(|r| r.spec.examples.len() + r.spec.negative_examples.len())
-                .sum();
+            let n_ex: usize = det.rules().iter().map(|r| r.spec.examples.len() + r.spec.negative_examples.len()).sum();
             writeln!(
                 out,
                 "{} rules, {} examples checked, {} failures; ruleset {}",
@@ -543,11 +527,178 @@ fn rules(ctx: &Ctx, cmd: RulesCmd) -> Result<ExitStatus> {
                 failures.len(),
                 det.digest()
             )?;
-            Ok(if failures.is_empty() {
-                ExitStatus::Clean
-            } else {
-                ExitStatus::Error
-            })
+            Ok(if failures.is_empty() { ExitStatus::Clean } else { ExitStatus::Error })
         }
+    }
+}
+
+fn rescan(ctx: &Ctx, paths: &[PathBuf], format: Format) -> Result<ExitStatus> {
+    let engine = ctx.engine(true)?;
+    let rep = crate::rescan::rescan(&engine, &ctx.dirs, paths)?;
+    {
+        let mut audit = crate::report::AuditLog::open(&ctx.dirs.audit())?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        for r in &rep.reports {
+            audit.record(r, "rescan", now)?;
+        }
+        audit.flush()?;
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match format {
+        Format::Human => {
+            writeln!(
+                out,
+                "ruleset {} (was {}): {} new, {} changed, {} removed rules",
+                &rep.ruleset[..12],
+                rep.previous_ruleset.as_deref().map_or("none", |s| &s[..s.len().min(12)]),
+                rep.new_rules.len(),
+                rep.changed_rules.len(),
+                rep.removed_rules.len()
+            )?;
+            writeln!(
+                out,
+                "{} sources unchanged (not extracted), {} extracted: {} new, {} changed, {} re-judged; {} removed",
+                rep.unchanged,
+                rep.extracted,
+                rep.new_sources.len(),
+                rep.changed_sources.len(),
+                rep.extracted as usize - rep.new_sources.len() - rep.changed_sources.len(),
+                rep.removed_sources.len()
+            )?;
+            if !rep.delta_is_empty() {
+                writeln!(
+                    out,
+                    "{} stored chunks checked against new/changed rules, {} pulled",
+                    rep.chunks_checked,
+                    rep.pulled.len()
+                )?;
+            }
+            let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+            for p in &rep.pulled {
+                for r in &p.rules {
+                    *by_rule.entry(r.as_str()).or_default() += 1;
+                }
+            }
+            for (r, n) in by_rule {
+                writeln!(out, "  pulled {n:>5} chunks  {r}")?;
+            }
+            for j in &rep.rejudged {
+                writeln!(
+                    out,
+                    "  {} -> {:<11} {}  {}",
+                    j.before.map_or("new", |v| v.as_str()),
+                    j.after.as_str(),
+                    j.path,
+                    j.reason.map_or("", |r| r.as_str())
+                )?;
+            }
+            for p in &rep.removed_sources {
+                writeln!(out, "  removed     {p}")?;
+            }
+            if !rep.orphans_reconciled.is_empty() {
+                writeln!(out, "{} sources reconciled after an interrupted run", rep.orphans_reconciled.len())?;
+            }
+        }
+        _ => writeln!(out, "{}", serde_json::to_string_pretty(&rep)?)?,
+    }
+    out.flush()?;
+    let findings = !rep.pulled.is_empty() || rep.reports.iter().any(|r| r.verdict != VerdictKind::Clean);
+    Ok(if findings { ExitStatus::Findings } else { ExitStatus::Clean })
+}
+
+fn quarantine(ctx: &Ctx, cmd: QuarantineCmd) -> Result<ExitStatus> {
+    let store = QuarantineStore::open(&ctx.dirs.quarantine())?;
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        QuarantineCmd::List { format } => {
+            let all = store.list()?;
+            match format {
+                Format::Human => {
+                    for s in &all {
+                        writeln!(
+                            out,
+                            "{}  {:<18} {}",
+                            &s.id[..s.id.len().min(16)],
+                            s.report.reason.map_or("", |r| r.as_str()),
+                            s.sources.join(", ")
+                        )?;
+                    }
+                    writeln!(out, "{} quarantined", all.len())?;
+                }
+                _ => writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?,
+            }
+            Ok(ExitStatus::Clean)
+        }
+        QuarantineCmd::Show { id } => {
+            let s = find_sidecar(&store, &id)?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&s)?)?;
+            Ok(ExitStatus::Clean)
+        }
+        QuarantineCmd::Release { id, reason } => {
+            if reason.trim().len() < 4 {
+                bail!("--reason must say why this release is safe");
+            }
+            let s = find_sidecar(&store, &id)?;
+            let mut rules: Vec<String> = s.report.findings.iter().map(|f| f.rule.clone()).collect();
+            rules.sort();
+            rules.dedup();
+            if rules.is_empty() {
+                bail!(
+                    "{} was quarantined at intake ({}), not by a rule: it cannot be released, only fixed and re-scanned",
+                    s.id,
+                    s.report.reason.map_or("unknown", |r| r.as_str())
+                );
+            }
+            let bin = store.dir().join(format!("{}.bin", s.id));
+            let bytes = std::fs::read(&bin).with_context(|| format!("original of {} is not in the store", s.id))?;
+            {
+                let ledger = Ledger::open(&ctx.dirs.ledger())?;
+                ledger.add_release(&Release {
+                    sha256: s.id.clone(),
+                    rules,
+                    reason: reason.clone(),
+                    path: s.report.path.clone(),
+                    time: time::OffsetDateTime::now_utc().unix_timestamp(),
+                })?;
+            }
+            // Re-run the pipeline on the original at its source path, with the release applied.
+            let engine = ctx.engine(true)?;
+            let staged = tempfile::tempdir()?;
+            let name =
+                Path::new(&s.report.path).file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "released".into());
+            let staged_file = staged.path().join(&name);
+            std::fs::write(&staged_file, &bytes)?;
+            let mut o = engine.process_bytes(&s.report.path, &bytes, staged_file.extension().and_then(|e| e.to_str()));
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            if o.report.verdict != VerdictKind::Quarantined {
+                let mut sink = crate::index::IndexSink::open(&ctx.dirs.index())?;
+                let prov = o.provenance();
+                sink.replace_source(&o.report.path, o.report.kind, o.report.verdict, &o.chunks, &prov, now)?;
+                sink.commit(&crate::rescan::manifest(&engine.detectors))?;
+                sink.finish()?;
+                let ledger = Ledger::open(&ctx.dirs.ledger())?;
+                ledger.apply(&[pipeline::source_record(&o, now)], &[])?;
+            } else {
+                o.report.quarantine_id = Some(store.put(&o.report, Some(&bytes))?);
+            }
+            let mut audit = crate::report::AuditLog::open(&ctx.dirs.audit())?;
+            audit.record(&o.report, "quarantine-release", now)?;
+            audit.flush()?;
+            writeln!(out, "{}", human_line(&o.report))?;
+            writeln!(out, "release recorded for {} ({} findings suppressed): {reason}", s.id, o.report.suppressed)?;
+            Ok(if o.report.verdict == VerdictKind::Quarantined { ExitStatus::Findings } else { ExitStatus::Clean })
+        }
+    }
+}
+
+fn find_sidecar(store: &QuarantineStore, id: &str) -> Result<crate::quarantine::Sidecar> {
+    if id.len() < 6 {
+        bail!("give at least 6 characters of the quarantine id");
+    }
+    let matches: Vec<_> = store.list()?.into_iter().filter(|s| s.id.starts_with(id)).collect();
+    match matches.len() {
+        0 => bail!("no quarantined file with id {id}"),
+        1 => Ok(matches.into_iter().next().expect("one match")),
+        n => bail!("{n} quarantined files start with {id}: give more characters"),
     }
 }

@@ -50,10 +50,7 @@ pub enum ExtractError {
     #[error("limit exceeded ({}): {detail}", .limit.as_str())]
     Limit { limit: Limit, detail: String },
     #[error("malformed {format}: {detail}")]
-    Malformed {
-        format: &'static str,
-        detail: String,
-    },
+    Malformed { format: &'static str, detail: String },
     /// A container that is structurally dangerous: overlapping zip entries, duplicate parts,
     /// path traversal, DOCTYPE in OOXML.
     #[error("hostile structure: {0}")]
@@ -66,25 +63,16 @@ pub enum ExtractError {
 
 impl ExtractError {
     pub fn limit(limit: Limit, detail: impl Into<String>) -> Self {
-        ExtractError::Limit {
-            limit,
-            detail: detail.into(),
-        }
+        ExtractError::Limit { limit, detail: detail.into() }
     }
     pub fn malformed(format: &'static str, detail: impl Into<String>) -> Self {
-        ExtractError::Malformed {
-            format,
-            detail: detail.into(),
-        }
+        ExtractError::Malformed { format, detail: detail.into() }
     }
 
     pub fn reason(&self) -> Reason {
         match self {
             ExtractError::Encrypted(_) => Reason::Encrypted,
-            ExtractError::Limit {
-                limit: Limit::Time, ..
-            }
-            | ExtractError::TimedOut(_) => Reason::TimedOut,
+            ExtractError::Limit { limit: Limit::Time, .. } | ExtractError::TimedOut(_) => Reason::TimedOut,
             ExtractError::Limit { .. } => Reason::LimitExceeded,
             ExtractError::Hostile(_) => Reason::LimitExceeded,
             ExtractError::Malformed { .. } | ExtractError::Unsupported(_) => Reason::Unextractable,
@@ -102,10 +90,7 @@ pub enum RuleError {
     #[error("duplicate rule id {0}")]
     Duplicate(String),
     #[error("reading {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
 }
 
 /// Process exit status: 0 clean, 1 findings, 2 tool error, 130 interrupted.

@@ -31,9 +31,7 @@ pub enum KeySource {
 
 impl std::fmt::Debug for Fingerprinter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fingerprinter")
-            .field("source", &self.source)
-            .finish_non_exhaustive()
+        f.debug_struct("Fingerprinter").field("source", &self.source).finish_non_exhaustive()
     }
 }
 
@@ -46,8 +44,7 @@ impl Fingerprinter {
     /// Without either, an ephemeral key.
     pub fn load(path: Option<&Path>, create: bool) -> Result<Self> {
         if let Ok(hexkey) = std::env::var(KEY_ENV) {
-            let key =
-                hex::decode(hexkey.trim()).with_context(|| format!("{KEY_ENV} must be hex"))?;
+            let key = hex::decode(hexkey.trim()).with_context(|| format!("{KEY_ENV} must be hex"))?;
             if key.len() < 16 {
                 bail!("{KEY_ENV} must hold at least 16 bytes (32 hex characters)");
             }
@@ -55,10 +52,9 @@ impl Fingerprinter {
         }
         if let Some(p) = path {
             if p.exists() {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("reading HMAC key {}", p.display()))?;
-                let key = hex::decode(text.trim())
-                    .with_context(|| format!("HMAC key file {} must be hex", p.display()))?;
+                let text = std::fs::read_to_string(p).with_context(|| format!("reading HMAC key {}", p.display()))?;
+                let key =
+                    hex::decode(text.trim()).with_context(|| format!("HMAC key file {} must be hex", p.display()))?;
                 if key.len() < 16 {
                     bail!("HMAC key file {} holds fewer than 16 bytes", p.display());
                 }
@@ -90,8 +86,7 @@ impl Fingerprinter {
 
 fn random_key() -> Result<Vec<u8>> {
     let mut key = vec![0u8; 32];
-    getrandom::getrandom(&mut key)
-        .map_err(|e| anyhow::anyhow!("no OS randomness for the HMAC key: {e}"))?;
+    getrandom::getrandom(&mut key).map_err(|e| anyhow::anyhow!("no OS randomness for the HMAC key: {e}"))?;
     Ok(key)
 }
 
@@ -108,9 +103,7 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("creating HMAC key {}", path.display()))?;
+    let mut f = opts.open(path).with_context(|| format!("creating HMAC key {}", path.display()))?;
     f.write_all(contents)?;
     f.sync_all()?;
     Ok(())

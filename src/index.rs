@@ -13,9 +13,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::QueryParser;
 use tantivy::schema::{Field, Schema, Value, INDEXED, STORED, STRING, TEXT};
-use tantivy::{
-    doc, DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
-};
+use tantivy::{doc, DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Memory for the single indexing thread; bounded whatever the corpus size.
 const WRITER_HEAP: usize = 64 << 20;
@@ -64,21 +62,16 @@ pub fn schema() -> (Schema, Fields) {
 }
 
 pub fn open(dir: &Path) -> Result<(Index, Fields)> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating index dir {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating index dir {}", dir.display()))?;
     let (schema, fields) = schema();
-    let mmap =
-        MmapDirectory::open(dir).with_context(|| format!("opening index dir {}", dir.display()))?;
-    let index = Index::open_or_create(mmap, schema)
-        .with_context(|| format!("opening index at {}", dir.display()))?;
+    let mmap = MmapDirectory::open(dir).with_context(|| format!("opening index dir {}", dir.display()))?;
+    let index = Index::open_or_create(mmap, schema).with_context(|| format!("opening index at {}", dir.display()))?;
     Ok((index, fields))
 }
 
 /// A stable id for a chunk: the same source, position and content give the same id.
 pub fn chunk_id(source_path: &str, chunk: &Chunk) -> String {
-    let mut s = crate::chunk::sha256_hex(
-        format!("{source_path}\0{}\0{}", chunk.ordinal, chunk.sha256).as_bytes(),
-    );
+    let mut s = crate::chunk::sha256_hex(format!("{source_path}\0{}\0{}", chunk.ordinal, chunk.sha256).as_bytes());
     s.truncate(32);
     s
 }
@@ -96,18 +89,8 @@ impl IndexSink {
         let (index, f) = open(dir)?;
         let writer = index
             .writer_with_num_threads(1, WRITER_HEAP)
-            .with_context(|| {
-                format!(
-                    "locking index {} (is another ragsan writing to it?)",
-                    dir.display()
-                )
-            })?;
-        Ok(IndexSink {
-            index,
-            writer,
-            f,
-            pending: 0,
-        })
+            .with_context(|| format!("locking index {} (is another ragsan writing to it?)", dir.display()))?;
+        Ok(IndexSink { index, writer, f, pending: 0 })
     }
 
     /// Replaces every chunk of `source_path` with `chunks` (none: just removes).
@@ -121,8 +104,7 @@ impl IndexSink {
         ingested: i64,
     ) -> Result<()> {
         let f = self.f;
-        self.writer
-            .delete_term(Term::from_field_text(f.source_path, source_path));
+        self.writer.delete_term(Term::from_field_text(f.source_path, source_path));
         let now = DateTime::from_timestamp_secs(ingested);
         for c in chunks {
             self.writer.add_document(doc!(
@@ -154,10 +136,7 @@ impl IndexSink {
 
     /// Makes everything added so far durable and visible, with `payload` (the ruleset manifest).
     pub fn commit(&mut self, payload: &str) -> Result<()> {
-        let mut prepared = self
-            .writer
-            .prepare_commit()
-            .context("preparing index commit")?;
+        let mut prepared = self.writer.prepare_commit().context("preparing index commit")?;
         prepared.set_payload(payload);
         prepared.commit().context("committing index")?;
         self.pending = 0;
@@ -166,9 +145,7 @@ impl IndexSink {
 
     /// Drops uncommitted changes and waits for merge threads.
     pub fn finish(self) -> Result<()> {
-        self.writer
-            .wait_merging_threads()
-            .context("finishing index merges")?;
+        self.writer.wait_merging_threads().context("finishing index merges")?;
         drop(self.index);
         Ok(())
     }
@@ -197,12 +174,7 @@ pub struct StoredChunk {
 }
 
 fn stored(doc: &TantivyDocument, f: &Fields, score: Option<f32>) -> StoredChunk {
-    let s = |field: Field| {
-        doc.get_first(field)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
-    };
+    let s = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
     let n = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
     StoredChunk {
         chunk_id: s(f.chunk_id),
@@ -237,10 +209,7 @@ impl IndexReaderHandle {
             anyhow::bail!("no index at {} (run `ragsan scan` first)", dir.display());
         }
         let (index, f) = open(dir)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok(IndexReaderHandle { index, reader, f })
     }
 

@@ -85,18 +85,10 @@ impl<'a> Budget<'a> {
         if depth > self.limits.max_nesting_depth {
             return Err(ExtractError::limit(
                 Limit::NestingDepth,
-                format!(
-                    "container nesting deeper than {}",
-                    self.limits.max_nesting_depth
-                ),
+                format!("container nesting deeper than {}", self.limits.max_nesting_depth),
             ));
         }
-        Ok(Budget {
-            limits: self.limits,
-            deadline: self.deadline,
-            decompressed: Rc::clone(&self.decompressed),
-            depth,
-        })
+        Ok(Budget { limits: self.limits, deadline: self.deadline, decompressed: Rc::clone(&self.decompressed), depth })
     }
 
     /// Fails once the deadline has passed. Cheap enough to call every few thousand operations.
@@ -119,10 +111,7 @@ impl<'a> Budget<'a> {
         if total > self.limits.max_decompressed_bytes {
             return Err(ExtractError::limit(
                 Limit::DecompressedBytes,
-                format!(
-                    "more than {} bytes decompressed",
-                    self.limits.max_decompressed_bytes
-                ),
+                format!("more than {} bytes decompressed", self.limits.max_decompressed_bytes),
             ));
         }
         Ok(())

@@ -198,16 +198,10 @@ pub struct Origin {
 
 impl Origin {
     pub fn page(n: u32) -> Self {
-        Origin {
-            page: Some(n),
-            ..Default::default()
-        }
+        Origin { page: Some(n), ..Default::default() }
     }
     pub fn part(p: impl Into<String>) -> Self {
-        Origin {
-            part: Some(p.into()),
-            ..Default::default()
-        }
+        Origin { part: Some(p.into()), ..Default::default() }
     }
     pub fn with_element(mut self, e: impl Into<String>) -> Self {
         self.element = Some(e.into());
@@ -238,6 +232,7 @@ impl Span {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalKind {
+    #[serde(rename = "javascript")]
     JavaScript,
     LaunchAction,
     Macros,
@@ -292,13 +287,7 @@ impl Extracted {
         self.push_flagged(s, visibility, origin, false)
     }
 
-    pub fn push_flagged(
-        &mut self,
-        s: &str,
-        visibility: Visibility,
-        origin: &Origin,
-        unmapped_font: bool,
-    ) {
+    pub fn push_flagged(&mut self, s: &str, visibility: Visibility, origin: &Origin, unmapped_font: bool) {
         if s.is_empty() {
             return;
         }
@@ -315,13 +304,7 @@ impl Extracted {
                 return;
             }
         }
-        self.spans.push(Span {
-            start,
-            end,
-            visibility,
-            origin: origin.clone(),
-            unmapped_font,
-        });
+        self.spans.push(Span { start, end, visibility, origin: origin.clone(), unmapped_font });
     }
 
     /// Append a visible separator that belongs to no span (a newline between blocks).
@@ -352,11 +335,7 @@ impl Extracted {
     }
 
     pub fn signal(&mut self, kind: SignalKind, detail: impl Into<String>, origin: Origin) {
-        self.signals.push(Signal {
-            kind,
-            detail: detail.into(),
-            origin,
-        });
+        self.signals.push(Signal { kind, detail: detail.into(), origin });
     }
 
     /// Visibility of a byte range: the union of the visibility of every span it overlaps.
@@ -371,9 +350,7 @@ impl Extracted {
     /// Spans overlapping `range`, found by binary search.
     pub fn spans_overlapping(&self, range: Range<usize>) -> impl Iterator<Item = &Span> {
         let first = self.spans.partition_point(|s| s.end <= range.start);
-        self.spans[first..]
-            .iter()
-            .take_while(move |s| s.start < range.end.max(range.start + 1))
+        self.spans[first..].iter().take_while(move |s| s.start < range.end.max(range.start + 1))
     }
 
     /// The first span overlapping `range`, for a location.
@@ -408,10 +385,7 @@ impl Extracted {
                 return Err(format!("bad span {}..{} after {}", sp.start, sp.end, prev));
             }
             if !self.text.is_char_boundary(sp.start) || !self.text.is_char_boundary(sp.end) {
-                return Err(format!(
-                    "span {}..{} not on char boundary",
-                    sp.start, sp.end
-                ));
+                return Err(format!("span {}..{} not on char boundary", sp.start, sp.end));
             }
             prev = sp.end;
         }

@@ -10,11 +10,13 @@
 //! is caught and turned into a quarantine: one bad file never stops a batch.
 
 use crate::chunk::{self, ChunkConfig};
+use crate::config::{AllowEntry, Config};
 use crate::detect::Detectors;
 use crate::error::ExtractError;
 use crate::extract::{self, EXTRACTOR_VERSION};
 use crate::fingerprint::Fingerprinter;
 use crate::index::IndexSink;
+use crate::ledger::{Ledger, SourceRecord};
 use crate::limits::{Budget, Limits};
 use crate::model::*;
 use crate::policy::{self, Policy};
@@ -37,6 +39,8 @@ pub struct Engine {
     pub policy: Policy,
     pub chunking: ChunkConfig,
     pub fingerprinter: Fingerprinter,
+    /// Allowlist entries from the config plus quarantine releases from the ledger.
+    pub allow: Vec<AllowEntry>,
 }
 
 /// The result of processing one input.
@@ -47,6 +51,8 @@ pub struct Outcome {
     pub chunks: Vec<Chunk>,
     /// The original bytes, kept only when the file is quarantined.
     pub original: Option<Vec<u8>>,
+    /// Modification time of the source file, nanoseconds since the epoch.
+    pub mtime_ns: Option<i128>,
 }
 
 impl Outcome {
@@ -62,6 +68,18 @@ impl Outcome {
 }
 
 impl Engine {
+    /// An engine with the settings of `config`.
+    pub fn new(detectors: Detectors, config: &Config, fingerprinter: Fingerprinter) -> Self {
+        Engine {
+            detectors,
+            limits: config.limits.clone(),
+            policy: config.policy.clone(),
+            chunking: config.chunking,
+            fingerprinter,
+            allow: config.allow.clone(),
+        }
+    }
+
     fn base_report(&self, path: &str) -> FileReport {
         FileReport {
             path: path.to_string(),
@@ -75,6 +93,7 @@ impl Engine {
             signals: Vec::new(),
             chunks: 0,
             redactions: 0,
+            suppressed: 0,
             hidden_bytes: 0,
             ruleset: self.detectors.digest().to_string(),
             tool_version: TOOL_VERSION.to_string(),
@@ -90,11 +109,7 @@ impl Engine {
         r.reason = Some(reason);
         r.detail = Some(detail);
         r.size = size;
-        Outcome {
-            report: r,
-            chunks: Vec::new(),
-            original: None,
-        }
+        Outcome { report: r, chunks: Vec::new(), original: None, mtime_ns: None }
     }
 
     /// Reads `path` (at most the size limit) and processes it.
@@ -102,8 +117,10 @@ impl Engine {
         let t0 = Instant::now();
         let display = path.display().to_string();
         let max = self.limits.max_file_bytes;
+        let mut mtime_ns = None;
         let mut out = match read_limited(path, max) {
-            Ok(ReadResult::Bytes(b)) => {
+            Ok(ReadResult::Bytes(b, mtime)) => {
+                mtime_ns = mtime;
                 let ext = path.extension().and_then(|e| e.to_str());
                 self.process_bytes(&display, &b, ext)
             }
@@ -113,14 +130,10 @@ impl Engine {
                 format!("file is {n} bytes, over the {max}-byte limit (limits.max_file_bytes)"),
                 Some(n),
             ),
-            Err(e) => self.failed(
-                &display,
-                Reason::Unreadable,
-                format!("cannot read: {e}"),
-                None,
-            ),
+            Err(e) => self.failed(&display, Reason::Unreadable, format!("cannot read: {e}"), None),
         };
         out.report.elapsed_ms = t0.elapsed().as_millis() as u64;
+        out.mtime_ns = mtime_ns;
         out
     }
 
@@ -135,11 +148,7 @@ impl Engine {
             r.reason = Some(reason);
             r.detail = Some(detail);
             r.elapsed_ms = t0.elapsed().as_millis() as u64;
-            Outcome {
-                report: r,
-                chunks: Vec::new(),
-                original: Some(bytes.to_vec()),
-            }
+            Outcome { report: r, chunks: Vec::new(), original: Some(bytes.to_vec()), mtime_ns: None }
         };
         if bytes.len() as u64 > self.limits.max_file_bytes {
             let detail = format!(
@@ -147,10 +156,7 @@ impl Engine {
                 bytes.len(),
                 self.limits.max_file_bytes
             );
-            return Outcome {
-                original: None,
-                ..quarantine(r, Reason::TooLarge, detail)
-            };
+            return Outcome { original: None, ..quarantine(r, Reason::TooLarge, detail) };
         }
         let kind = match sniff(bytes, ext) {
             Sniffed::Accept(k) => k,
@@ -162,31 +168,27 @@ impl Engine {
             let budget = Budget::new(&self.limits);
             let ex = extract::extract(kind, bytes, &budget)?;
             let matches = self.detectors.scan(&ex.text);
-            let mut findings =
-                policy::findings(&ex, &matches, &self.detectors, &self.fingerprinter);
+            let mut findings = policy::findings(&ex, &matches, &self.detectors, &self.fingerprinter);
             findings.extend(policy::signal_findings(&ex, &self.policy));
-            let hidden: u64 = ex
-                .spans
-                .iter()
-                .filter(|s| s.visibility.is_hidden())
-                .map(|s| (s.end - s.start) as u64)
-                .sum();
+            let before = findings.len();
+            let sha = r.sha256.as_deref();
+            findings.retain(|f| !self.allow.iter().any(|a| a.matches(f, path, sha)));
+            let suppressed = (before - findings.len()) as u32;
+            let hidden: u64 =
+                ex.spans.iter().filter(|s| s.visibility.is_hidden()).map(|s| (s.end - s.start) as u64).sum();
             let j = policy::judge(&ex, findings, &self.policy);
-            Ok((ex.signals, hidden, j))
+            Ok((ex.signals, hidden, j, suppressed))
         }));
-        let (signals, hidden, j) = match work {
+        let (signals, hidden, j, suppressed) = match work {
             Ok(Ok(x)) => x,
             Ok(Err(e)) => return quarantine(r, e.reason(), e.to_string()),
             Err(_) => {
-                return quarantine(
-                    r,
-                    Reason::Unextractable,
-                    "internal error while processing (caught panic)".into(),
-                )
+                return quarantine(r, Reason::Unextractable, "internal error while processing (caught panic)".into())
             }
         };
         r.signals = signals;
         r.hidden_bytes = hidden;
+        r.suppressed = suppressed;
         r.verdict = j.verdict;
         r.reason = j.reason;
         r.findings = j.findings;
@@ -201,11 +203,7 @@ impl Engine {
         }
         r.chunks = chunks.len() as u32;
         r.elapsed_ms = t0.elapsed().as_millis() as u64;
-        Outcome {
-            report: r,
-            chunks,
-            original: None,
-        }
+        Outcome { report: r, chunks, original: None, mtime_ns: None }
     }
 }
 
@@ -214,13 +212,7 @@ fn quarantine_detail(findings: &[Finding]) -> String {
     let mut rules: Vec<String> = findings
         .iter()
         .filter(|f| f.action == Action::Quarantine || f.kind == FindingKind::Injection)
-        .map(|f| {
-            if f.visibility.is_hidden() {
-                format!("{} (hidden)", f.rule)
-            } else {
-                f.rule.clone()
-            }
-        })
+        .map(|f| if f.visibility.is_hidden() { format!("{} (hidden)", f.rule) } else { f.rule.clone() })
         .collect();
     rules.sort();
     rules.dedup();
@@ -228,14 +220,16 @@ fn quarantine_detail(findings: &[Finding]) -> String {
 }
 
 enum ReadResult {
-    Bytes(Vec<u8>),
+    Bytes(Vec<u8>, Option<i128>),
     TooLarge(u64),
 }
 
 /// Reads a file without ever holding more than `max + 1` bytes.
 fn read_limited(path: &Path, max: u64) -> std::io::Result<ReadResult> {
     let f = std::fs::File::open(path)?;
-    let len = f.metadata()?.len();
+    let meta = f.metadata()?;
+    let len = meta.len();
+    let mtime = mtime_ns(&meta);
     if len > max {
         return Ok(ReadResult::TooLarge(len));
     }
@@ -244,7 +238,16 @@ fn read_limited(path: &Path, max: u64) -> std::io::Result<ReadResult> {
     if buf.len() as u64 > max {
         return Ok(ReadResult::TooLarge(buf.len() as u64));
     }
-    Ok(ReadResult::Bytes(buf))
+    Ok(ReadResult::Bytes(buf, mtime))
+}
+
+/// Modification time in nanoseconds since the epoch, when the platform has one.
+pub fn mtime_ns(meta: &std::fs::Metadata) -> Option<i128> {
+    let t = meta.modified().ok()?;
+    Some(match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    })
 }
 
 /// Where a scan keeps its state.
@@ -269,6 +272,12 @@ impl DataDirs {
     pub fn key(&self) -> PathBuf {
         self.root.join("hmac.key")
     }
+    pub fn ledger(&self) -> PathBuf {
+        self.root.join("ledger.redb")
+    }
+    pub fn audit(&self) -> PathBuf {
+        self.reports().join("audit.ndjson")
+    }
 }
 
 pub struct ScanOptions {
@@ -280,11 +289,7 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions {
-            threads: 0,
-            commit_every: 1000,
-            progress: false,
-        }
+        ScanOptions { threads: 0, commit_every: 1000, progress: false }
     }
 }
 
@@ -309,24 +314,18 @@ pub fn scan(
 ) -> Result<ScanResult> {
     let t0 = Instant::now();
     let mut sink = IndexSink::open(&dirs.index())?;
+    let ledger = Ledger::open(&dirs.ledger())?;
+    let mut audit = crate::report::AuditLog::open(&dirs.audit())?;
+    let mut pending: Vec<SourceRecord> = Vec::new();
     let quarantine = QuarantineStore::open(&dirs.quarantine())?;
-    std::fs::create_dir_all(dirs.reports())
-        .with_context(|| format!("creating {}", dirs.reports().display()))?;
+    std::fs::create_dir_all(dirs.reports()).with_context(|| format!("creating {}", dirs.reports().display()))?;
     let stamp = time::OffsetDateTime::now_utc();
-    let report_path = dirs.reports().join(format!(
-        "scan-{}-{}.ndjson",
-        stamp.unix_timestamp(),
-        std::process::id()
-    ));
+    let report_path = dirs.reports().join(format!("scan-{}-{}.ndjson", stamp.unix_timestamp(), std::process::id()));
     let mut report_file = std::io::BufWriter::new(
-        std::fs::File::create(&report_path)
-            .with_context(|| format!("creating {}", report_path.display()))?,
+        std::fs::File::create(&report_path).with_context(|| format!("creating {}", report_path.display()))?,
     );
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        opts.threads
-    };
+    let threads =
+        if opts.threads == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { opts.threads };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("ragsan-worker-{i}"))
@@ -336,13 +335,7 @@ pub fn scan(
     let (cand_tx, cand_rx) = bounded::<Candidate>(256);
     let (out_tx, out_rx) = bounded::<Outcome>(threads * 2);
     let inputs = inputs.to_vec();
-    let payload = serde_json::json!({
-        "ruleset": engine.detectors.digest(),
-        "tool_version": TOOL_VERSION,
-        "extractor": EXTRACTOR_VERSION,
-        "rules": engine.detectors.rules().iter().map(|r| (r.spec.id.clone(), r.digest.clone())).collect::<std::collections::BTreeMap<_, _>>(),
-    })
-    .to_string();
+    let payload = crate::rescan::manifest(&engine.detectors);
 
     let pb = if opts.progress {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -355,28 +348,20 @@ pub fn scan(
         None
     };
 
-    let mut summary = Summary {
-        ruleset: engine.detectors.digest().to_string(),
-        ..Default::default()
-    };
+    let mut summary = Summary { ruleset: engine.detectors.digest().to_string(), ..Default::default() };
     let ingested = stamp.unix_timestamp();
     std::thread::scope(|s| -> Result<()> {
         s.spawn(move || walk(&inputs, &cand_tx));
         let out_tx2 = out_tx.clone();
         s.spawn(move || {
             pool.install(|| {
-                cand_rx
-                    .into_iter()
-                    .par_bridge()
-                    .for_each_with(out_tx2, |tx, c| {
-                        let o = match c {
-                            Candidate::File(p) => engine.process_path(&p),
-                            Candidate::Error(p, e) => {
-                                engine.failed(&p, Reason::Unreadable, e, None)
-                            }
-                        };
-                        let _ = tx.send(o);
-                    })
+                cand_rx.into_iter().par_bridge().for_each_with(out_tx2, |tx, c| {
+                    let o = match c {
+                        Candidate::File(p) => engine.process_path(&p),
+                        Candidate::Error(p, e) => engine.failed(&p, Reason::Unreadable, e, None),
+                    };
+                    let _ = tx.send(o);
+                })
             })
         });
         drop(out_tx);
@@ -390,34 +375,58 @@ pub fn scan(
             } else {
                 sink.replace_source(&r.path, r.kind, r.verdict, &o.chunks, &prov, ingested)?;
             }
-            serde_json::to_writer(&mut report_file, &*r)?;
+            pending.push(source_record(&o, ingested));
+            let r = &o.report;
+            serde_json::to_writer(&mut report_file, r)?;
+            audit.record(r, "scan", ingested)?;
             report_file.write_all(b"\n")?;
             summary.add(r);
             on_report(r);
             if let Some(pb) = &pb {
                 pb.inc(1);
-                pb.set_message(format!(
-                    "{} quarantined",
-                    summary.by_verdict.get("quarantined").copied().unwrap_or(0)
-                ));
+                pb.set_message(format!("{} quarantined", summary.by_verdict.get("quarantined").copied().unwrap_or(0)));
             }
             if sink.pending() >= opts.commit_every {
+                // Index first, then ledger: a crash in between leaves the ledger behind, which
+                // re-ingestion repairs; never a ledger entry for chunks that are not there.
                 sink.commit(&payload)?;
+                ledger.apply(&std::mem::take(&mut pending), &[])?;
             }
         }
         Ok(())
     })?;
     sink.commit(&payload)?;
+    ledger.apply(&pending, &[])?;
+    ledger.set_meta("manifest", &payload)?;
     sink.finish()?;
     report_file.flush()?;
+    audit.flush()?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
     summary.elapsed_ms = t0.elapsed().as_millis() as u64;
-    Ok(ScanResult {
-        summary,
-        report_path,
-    })
+    Ok(ScanResult { summary, report_path })
+}
+
+/// The ledger entry for an outcome that is about to be committed.
+pub fn source_record(o: &Outcome, time: i64) -> SourceRecord {
+    let r = &o.report;
+    let mut rules: Vec<String> = r.findings.iter().map(|f| f.rule.clone()).collect();
+    rules.sort();
+    rules.dedup();
+    SourceRecord {
+        path: r.path.clone(),
+        sha256: r.sha256.clone(),
+        size: r.size,
+        mtime_ns: o.mtime_ns,
+        verdict: r.verdict,
+        reason: r.reason,
+        ruleset: r.ruleset.clone(),
+        extractor: r.extractor.clone(),
+        time,
+        chunk_ids: o.chunks.iter().map(|c| crate::index::chunk_id(&r.path, c)).collect(),
+        rules,
+    }
 }
 
 /// Sends every file under `inputs` once, in a stable order, without following symlinks and

@@ -70,12 +70,7 @@ pub struct Judgement {
 }
 
 /// Builds findings from raw matches: visibility, location and fingerprint.
-pub fn findings(
-    ex: &Extracted,
-    matches: &[Match],
-    det: &Detectors,
-    fp: &Fingerprinter,
-) -> Vec<Finding> {
+pub fn findings(ex: &Extracted, matches: &[Match], det: &Detectors, fp: &Fingerprinter) -> Vec<Finding> {
     matches
         .iter()
         .filter_map(|m| {
@@ -96,10 +91,7 @@ pub fn findings(
                 start,
                 end,
                 visibility: ex.visibility_of(start..end),
-                location: ex
-                    .origin_of(start..end)
-                    .filter(|o| **o != Origin::default())
-                    .cloned(),
+                location: ex.origin_of(start..end).filter(|o| **o != Origin::default()).cloned(),
                 fingerprint,
                 score: m.score,
                 layers: Vec::new(),
@@ -107,11 +99,7 @@ pub fn findings(
         })
         .filter(|f| {
             // Rules scoped to hidden text only count there.
-            let scope = det
-                .rules()
-                .iter()
-                .find(|r| r.spec.id == f.rule)
-                .map(|r| r.spec.scope);
+            let scope = det.rules().iter().find(|r| r.spec.id == f.rule).map(|r| r.spec.scope);
             scope != Some(crate::detect::Scope::Hidden) || f.visibility.is_hidden()
         })
         .collect()
@@ -168,9 +156,7 @@ pub fn judge(ex: &Extracted, findings: Vec<Finding>, policy: &Policy) -> Judgeme
                 bump(VerdictKind::Quarantined, Some(Reason::Injection));
             }
             (FindingKind::Injection, _) => bump(VerdictKind::Flagged, None),
-            (FindingKind::Structure, Action::Quarantine) => {
-                bump(VerdictKind::Quarantined, Some(Reason::ActiveContent))
-            }
+            (FindingKind::Structure, Action::Quarantine) => bump(VerdictKind::Quarantined, Some(Reason::ActiveContent)),
             (_, Action::Quarantine) => bump(VerdictKind::Quarantined, Some(Reason::PolicyRule)),
             (_, Action::Redact) => bump(VerdictKind::Redacted, None),
             (_, Action::Flag) => bump(VerdictKind::Flagged, None),
@@ -178,9 +164,7 @@ pub fn judge(ex: &Extracted, findings: Vec<Finding>, policy: &Policy) -> Judgeme
     }
     // A hidden injection outranks a visible one as the reported reason.
     if verdict == VerdictKind::Quarantined
-        && findings
-            .iter()
-            .any(|f| f.kind == FindingKind::Injection && f.visibility.is_hidden())
+        && findings.iter().any(|f| f.kind == FindingKind::Injection && f.visibility.is_hidden())
     {
         reason = Some(Reason::HiddenInjection);
     }
@@ -198,13 +182,7 @@ pub fn judge(ex: &Extracted, findings: Vec<Finding>, policy: &Policy) -> Judgeme
     let redact: Vec<(usize, usize, String)> = findings
         .iter()
         .filter(|f| f.action == Action::Redact && f.end > f.start)
-        .map(|f| {
-            (
-                f.start,
-                f.end,
-                token(&f.label, f.fingerprint.as_deref().unwrap_or("")),
-            )
-        })
+        .map(|f| (f.start, f.end, token(&f.label, f.fingerprint.as_deref().unwrap_or(""))))
         .collect();
     let s = sanitize(ex, &redact);
     Judgement {
@@ -293,11 +271,7 @@ pub fn sanitize(ex: &Extracted, redactions: &[(usize, usize, String)]) -> Saniti
             }
         }
     }
-    Sanitized {
-        text: out,
-        tokens: tokens.into_iter().map(|(a, b, _)| (a, b)).collect(),
-        pages,
-    }
+    Sanitized { text: out, tokens: tokens.into_iter().map(|(a, b, _)| (a, b)).collect(), pages }
 }
 
 #[cfg(test)]
@@ -315,11 +289,7 @@ mod tests {
     fn hidden_text_dropped_and_redaction_applied() {
         let mut e = Extracted::new();
         e.push("key AKIA1234 here ", Visibility::VISIBLE, &Origin::page(1));
-        e.push(
-            "secret hidden words",
-            Visibility::hidden(Hidden::LowContrast),
-            &Origin::page(1),
-        );
+        e.push("secret hidden words", Visibility::hidden(Hidden::LowContrast), &Origin::page(1));
         e.push(" tail", Visibility::VISIBLE, &Origin::page(2));
         let s = sanitize(&e, &[(4, 12, "[REDACTED:k:f]".into())]);
         assert_eq!(s.text, "key [REDACTED:k:f] here  tail");
@@ -331,11 +301,7 @@ mod tests {
     fn redaction_spanning_hidden_emits_one_token() {
         let mut e = Extracted::new();
         e.push("ab", Visibility::VISIBLE, &Origin::default());
-        e.push(
-            "cd",
-            Visibility::hidden(Hidden::TinyFont),
-            &Origin::default(),
-        );
+        e.push("cd", Visibility::hidden(Hidden::TinyFont), &Origin::default());
         e.push("ef", Visibility::VISIBLE, &Origin::default());
         let s = sanitize(&e, &[(1, 5, "[T]".into())]);
         assert_eq!(s.text, "a[T]f");

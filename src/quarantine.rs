@@ -27,11 +27,8 @@ pub struct QuarantineStore {
 
 impl QuarantineStore {
     pub fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating quarantine dir {}", dir.display()))?;
-        Ok(QuarantineStore {
-            dir: dir.to_path_buf(),
-        })
+        std::fs::create_dir_all(dir).with_context(|| format!("creating quarantine dir {}", dir.display()))?;
+        Ok(QuarantineStore { dir: dir.to_path_buf() })
     }
 
     /// Stores `original` (when available) and writes or updates the sidecar. Returns its id.
@@ -39,10 +36,7 @@ impl QuarantineStore {
         // Unreadable files have no content hash: key them by a hash of the path instead.
         let id = match &report.sha256 {
             Some(s) => s.clone(),
-            None => format!(
-                "path-{}",
-                &crate::chunk::sha256_hex(report.path.as_bytes())[..32]
-            ),
+            None => format!("path-{}", &crate::chunk::sha256_hex(report.path.as_bytes())[..32]),
         };
         let bin = self.dir.join(format!("{id}.bin"));
         let mut original_stored = bin.exists();
@@ -52,20 +46,13 @@ impl QuarantineStore {
         }
         let side = self.dir.join(format!("{id}.json"));
         let mut sources = match std::fs::read(&side) {
-            Ok(b) => serde_json::from_slice::<Sidecar>(&b)
-                .map(|s| s.sources)
-                .unwrap_or_default(),
+            Ok(b) => serde_json::from_slice::<Sidecar>(&b).map(|s| s.sources).unwrap_or_default(),
             Err(_) => Vec::new(),
         };
         if !sources.contains(&report.path) {
             sources.push(report.path.clone());
         }
-        let sc = Sidecar {
-            id: id.clone(),
-            sources,
-            original_stored,
-            report: report.clone(),
-        };
+        let sc = Sidecar { id: id.clone(), sources, original_stored, report: report.clone() };
         write_atomic(&side, &serde_json::to_vec_pretty(&sc)?)?;
         Ok(id)
     }
@@ -76,10 +63,7 @@ impl QuarantineStore {
             let p = e?.path();
             if p.extension().is_some_and(|x| x == "json") {
                 let b = std::fs::read(&p)?;
-                out.push(
-                    serde_json::from_slice(&b)
-                        .with_context(|| format!("reading {}", p.display()))?,
-                );
+                out.push(serde_json::from_slice(&b).with_context(|| format!("reading {}", p.display()))?);
             }
         }
         out.sort_by(|a: &Sidecar, b: &Sidecar| a.id.cmp(&b.id));
@@ -95,11 +79,9 @@ impl QuarantineStore {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("writing in {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing in {}", dir.display()))?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

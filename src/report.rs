@@ -28,6 +28,9 @@ pub struct FileReport {
     /// Chunks indexed (0 when quarantined or when `check` does not index).
     pub chunks: u32,
     pub redactions: u32,
+    /// Findings suppressed by allowlist entries or quarantine releases (counted, not shown).
+    #[serde(default)]
+    pub suppressed: u32,
     /// Bytes of extracted text a reader would not see (kept out of the index).
     pub hidden_bytes: u64,
     pub ruleset: String,
@@ -51,6 +54,7 @@ pub struct Summary {
     pub bytes: u64,
     pub chunks: u64,
     pub redactions: u64,
+    pub suppressed: u64,
     pub by_verdict: BTreeMap<String, u64>,
     pub by_reason: BTreeMap<String, u64>,
     /// rule id → (files, findings)
@@ -65,15 +69,10 @@ impl Summary {
         self.bytes += r.size.unwrap_or(0);
         self.chunks += u64::from(r.chunks);
         self.redactions += u64::from(r.redactions);
-        *self
-            .by_verdict
-            .entry(r.verdict.as_str().to_string())
-            .or_default() += 1;
+        self.suppressed += u64::from(r.suppressed);
+        *self.by_verdict.entry(r.verdict.as_str().to_string()).or_default() += 1;
         if let Some(reason) = r.reason {
-            *self
-                .by_reason
-                .entry(reason.as_str().to_string())
-                .or_default() += 1;
+            *self.by_reason.entry(reason.as_str().to_string()).or_default() += 1;
         }
         let mut seen = std::collections::BTreeSet::new();
         for f in &r.findings {
@@ -113,11 +112,7 @@ impl Summary {
             v("quarantined")
         )?;
         if !self.by_reason.is_empty() {
-            let reasons: Vec<String> = self
-                .by_reason
-                .iter()
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect();
+            let reasons: Vec<String> = self.by_reason.iter().map(|(k, n)| format!("{k} {n}")).collect();
             writeln!(w, "quarantine reasons: {}", reasons.join(", "))?;
         }
         if !self.by_rule.is_empty() {
@@ -125,6 +120,9 @@ impl Summary {
             for (rule, (files, n)) in &self.by_rule {
                 writeln!(w, "{rule:<48} {files:>7} {n:>9}")?;
             }
+        }
+        if self.suppressed > 0 {
+            writeln!(w, "{} findings suppressed by allowlist entries or releases", self.suppressed)?;
         }
         writeln!(w, "ruleset {}", &self.ruleset[..self.ruleset.len().min(12)])?;
         Ok(())
@@ -148,4 +146,40 @@ pub fn human_line(r: &FileReport) -> String {
         line.push_str(&format!("  ({})", rules.join(", ")));
     }
     line
+}
+
+/// One line of the audit log: a decision, without values.
+pub fn audit_line(r: &FileReport, command: &str, time: i64) -> serde_json::Value {
+    let mut rules: Vec<&str> = r.findings.iter().map(|f| f.rule.as_str()).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    serde_json::json!({
+        "time": time, "command": command, "path": r.path, "sha256": r.sha256, "verdict": r.verdict,
+        "reason": r.reason, "rules": rules, "findings": r.findings.len(), "redactions": r.redactions,
+        "suppressed": r.suppressed, "chunks": r.chunks, "ruleset": r.ruleset, "tool_version": r.tool_version,
+    })
+}
+
+/// Appends lines to the audit log (`<data>/reports/audit.ndjson`).
+pub struct AuditLog {
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl AuditLog {
+    pub fn open(path: &std::path::Path) -> std::io::Result<Self> {
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(AuditLog { file: std::io::BufWriter::new(f) })
+    }
+
+    pub fn record(&mut self, r: &FileReport, command: &str, time: i64) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.file, &audit_line(r, command, time))?;
+        self.file.write_all(b"\n")
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }

@@ -22,9 +22,8 @@ fn claimed(ext: Option<&str>) -> Option<DocKind> {
         "pdf" => DocKind::Pdf,
         "docx" | "docm" | "dotx" | "dotm" => DocKind::Docx,
         "html" | "htm" | "xhtml" | "shtml" => DocKind::Html,
-        "txt" | "text" | "md" | "markdown" | "mdown" | "rst" | "csv" | "tsv" | "log" | "json"
-        | "jsonl" | "ndjson" | "yaml" | "yml" | "toml" | "ini" | "cfg" | "conf" | "env" | "xml"
-        | "adoc" => DocKind::Text,
+        "txt" | "text" | "md" | "markdown" | "mdown" | "rst" | "csv" | "tsv" | "log" | "json" | "jsonl" | "ndjson"
+        | "yaml" | "yml" | "toml" | "ini" | "cfg" | "conf" | "env" | "xml" | "adoc" => DocKind::Text,
         _ => return None,
     })
 }
@@ -54,69 +53,44 @@ fn looks_html(bytes: &[u8]) -> bool {
     let t = s.trim_start_matches('\u{feff}').trim_start();
     t.starts_with("<!doctype html")
         || t.starts_with("<html")
-        || (t.starts_with('<')
-            && (s.contains("<html") || s.contains("<body") || s.contains("<head")))
+        || (t.starts_with('<') && (s.contains("<html") || s.contains("<body") || s.contains("<head")))
 }
 
 /// Decides the kind of `bytes` given the file's extension (without the dot), if any.
 pub fn sniff(bytes: &[u8], ext: Option<&str>) -> Sniffed {
     let claim = claimed(ext);
-    let ext_disp = ext
-        .map(|e| format!(".{e}"))
-        .unwrap_or_else(|| "no extension".into());
+    let ext_disp = ext.map(|e| format!(".{e}")).unwrap_or_else(|| "no extension".into());
     let reject = |reason: Reason, detail: String| Sniffed::Reject { reason, detail };
 
     let detected: Option<DocKind> = if is_pdf(bytes) {
         if has_zip_tail(bytes) {
-            return reject(
-                Reason::TypeMismatch,
-                "polyglot: PDF with an appended ZIP archive".into(),
-            );
+            return reject(Reason::TypeMismatch, "polyglot: PDF with an appended ZIP archive".into());
         }
         Some(DocKind::Pdf)
     } else if is_zip(bytes) {
-        if memmem::find(bytes, b"[Content_Types].xml").is_some()
-            && memmem::find(bytes, b"word/").is_some()
-        {
+        if memmem::find(bytes, b"[Content_Types].xml").is_some() && memmem::find(bytes, b"word/").is_some() {
             Some(DocKind::Docx)
         } else {
             return reject(
-                if claim.is_some() {
-                    Reason::TypeMismatch
-                } else {
-                    Reason::UnsupportedType
-                },
+                if claim.is_some() { Reason::TypeMismatch } else { Reason::UnsupportedType },
                 format!("ZIP archive that is not a Word document ({ext_disp})"),
             );
         }
     } else if is_ole(bytes) {
         // Encrypted OOXML and legacy .doc both use the OLE compound file container.
         if memmem::find(bytes, &utf16le("EncryptedPackage")).is_some() {
-            return reject(
-                Reason::Encrypted,
-                "encrypted Office document (OLE container)".into(),
-            );
+            return reject(Reason::Encrypted, "encrypted Office document (OLE container)".into());
         }
-        return reject(
-            Reason::UnsupportedType,
-            format!("OLE compound file (legacy Office) ({ext_disp})"),
-        );
+        return reject(Reason::UnsupportedType, format!("OLE compound file (legacy Office) ({ext_disp})"));
     } else if let Some(t) = infer::get(bytes) {
         match t.mime_type() {
             "text/html" => Some(DocKind::Html),
             "text/xml" | "application/xml" => None,
             m => {
-                let what = if matches!(t.matcher_type(), infer::MatcherType::App) {
-                    "executable or binary"
-                } else {
-                    "binary"
-                };
+                let what =
+                    if matches!(t.matcher_type(), infer::MatcherType::App) { "executable or binary" } else { "binary" };
                 return reject(
-                    if claim.is_some() {
-                        Reason::TypeMismatch
-                    } else {
-                        Reason::UnsupportedType
-                    },
+                    if claim.is_some() { Reason::TypeMismatch } else { Reason::UnsupportedType },
                     format!("{what} content ({m}) with {ext_disp}"),
                 );
             }
@@ -128,42 +102,29 @@ pub fn sniff(bytes: &[u8], ext: Option<&str>) -> Sniffed {
     match (detected, claim) {
         (Some(d), Some(c)) if d == c => Sniffed::Accept(d),
         (Some(d), None) => Sniffed::Accept(d),
-        (Some(d), Some(c)) => reject(
-            Reason::TypeMismatch,
-            format!("content is {d} but the name says {c} ({ext_disp})"),
-        ),
+        (Some(d), Some(c)) => {
+            reject(Reason::TypeMismatch, format!("content is {d} but the name says {c} ({ext_disp})"))
+        }
         (None, claim) => {
             // No magic: text-like content. HTML is recognised by markup, everything else must
             // be decodable text and claim a text-ish extension (or none).
             if crate::extract::text::looks_binary(bytes) {
                 return reject(
-                    if claim.is_some() {
-                        Reason::TypeMismatch
-                    } else {
-                        Reason::UnsupportedType
-                    },
+                    if claim.is_some() { Reason::TypeMismatch } else { Reason::UnsupportedType },
                     format!("binary content of unknown type ({ext_disp})"),
                 );
             }
             let html = looks_html(bytes);
             match claim {
                 Some(DocKind::Html) => Sniffed::Accept(DocKind::Html),
-                Some(DocKind::Text) => Sniffed::Accept(if html && ext == Some("xhtml") {
-                    DocKind::Html
-                } else {
-                    DocKind::Text
-                }),
-                Some(c @ (DocKind::Pdf | DocKind::Docx)) => reject(
-                    Reason::TypeMismatch,
-                    format!("text content but the name says {c} ({ext_disp})"),
-                ),
-                None if ext.is_none() => {
-                    Sniffed::Accept(if html { DocKind::Html } else { DocKind::Text })
+                Some(DocKind::Text) => {
+                    Sniffed::Accept(if html && ext == Some("xhtml") { DocKind::Html } else { DocKind::Text })
                 }
-                None => reject(
-                    Reason::UnsupportedType,
-                    format!("unsupported file type ({ext_disp})"),
-                ),
+                Some(c @ (DocKind::Pdf | DocKind::Docx)) => {
+                    reject(Reason::TypeMismatch, format!("text content but the name says {c} ({ext_disp})"))
+                }
+                None if ext.is_none() => Sniffed::Accept(if html { DocKind::Html } else { DocKind::Text }),
+                None => reject(Reason::UnsupportedType, format!("unsupported file type ({ext_disp})")),
             }
         }
     }
@@ -184,67 +145,25 @@ mod tests {
     #[test]
     fn accepts_matching_types() {
         assert_eq!(kind(b"%PDF-1.7\n...", "pdf"), Sniffed::Accept(DocKind::Pdf));
-        assert_eq!(
-            kind(b"<!DOCTYPE html><html></html>", "html"),
-            Sniffed::Accept(DocKind::Html)
-        );
-        assert_eq!(
-            kind(b"# Title\n\nbody", "md"),
-            Sniffed::Accept(DocKind::Text)
-        );
+        assert_eq!(kind(b"<!DOCTYPE html><html></html>", "html"), Sniffed::Accept(DocKind::Html));
+        assert_eq!(kind(b"# Title\n\nbody", "md"), Sniffed::Accept(DocKind::Text));
         assert_eq!(sniff(b"plain words", None), Sniffed::Accept(DocKind::Text));
     }
 
     #[test]
     fn rejects_mismatches() {
         let exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00";
-        assert!(matches!(
-            kind(exe, "pdf"),
-            Sniffed::Reject {
-                reason: Reason::TypeMismatch,
-                ..
-            }
-        ));
-        assert!(matches!(
-            kind(b"PK\x03\x04rest-of-zip", "pdf"),
-            Sniffed::Reject {
-                reason: Reason::TypeMismatch,
-                ..
-            }
-        ));
-        assert!(matches!(
-            kind(b"%PDF-1.4 body", "docx"),
-            Sniffed::Reject {
-                reason: Reason::TypeMismatch,
-                ..
-            }
-        ));
-        assert!(matches!(
-            kind(b"just text", "pdf"),
-            Sniffed::Reject {
-                reason: Reason::TypeMismatch,
-                ..
-            }
-        ));
-        assert!(matches!(
-            kind(b"just text", "exe"),
-            Sniffed::Reject {
-                reason: Reason::UnsupportedType,
-                ..
-            }
-        ));
+        assert!(matches!(kind(exe, "pdf"), Sniffed::Reject { reason: Reason::TypeMismatch, .. }));
+        assert!(matches!(kind(b"PK\x03\x04rest-of-zip", "pdf"), Sniffed::Reject { reason: Reason::TypeMismatch, .. }));
+        assert!(matches!(kind(b"%PDF-1.4 body", "docx"), Sniffed::Reject { reason: Reason::TypeMismatch, .. }));
+        assert!(matches!(kind(b"just text", "pdf"), Sniffed::Reject { reason: Reason::TypeMismatch, .. }));
+        assert!(matches!(kind(b"just text", "exe"), Sniffed::Reject { reason: Reason::UnsupportedType, .. }));
     }
 
     #[test]
     fn rejects_polyglot() {
         let mut b = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n".to_vec();
         b.extend_from_slice(b"PK\x03\x04....PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
-        assert!(matches!(
-            kind(&b, "pdf"),
-            Sniffed::Reject {
-                reason: Reason::TypeMismatch,
-                ..
-            }
-        ));
+        assert!(matches!(kind(&b, "pdf"), Sniffed::Reject { reason: Reason::TypeMismatch, .. }));
     }
 }

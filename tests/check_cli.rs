@@ -6,8 +6,7 @@ use std::io::Write;
 
 fn check_json(path: &str) -> (i32, serde_json::Value) {
     let out = ragsan().args(["check", path]).output().unwrap();
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{path}: no JSON verdict ({e})"));
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{path}: no JSON verdict ({e})"));
     (out.status.code().unwrap_or(-1), v)
 }
 
@@ -18,28 +17,14 @@ fn check_gives_verdict_and_exit_code_for_every_sample() {
         let (code, v) = check_json(&format!("samples/{}", e.file));
         let want_code = if e.verdict == "clean" { 0 } else { 1 };
         if code != want_code || v["verdict"] != e.verdict.as_str() {
-            bad.push(format!(
-                "{}: exit {code} verdict {} (want {want_code} {})",
-                e.file, v["verdict"], e.verdict
-            ));
+            bad.push(format!("{}: exit {code} verdict {} (want {want_code} {})", e.file, v["verdict"], e.verdict));
         }
-        for k in [
-            "path",
-            "sha256",
-            "verdict",
-            "findings",
-            "ruleset",
-            "tool_version",
-        ] {
+        for k in ["path", "sha256", "verdict", "findings", "ruleset", "tool_version"] {
             assert!(!v[k].is_null(), "{}: verdict lacks {k}", e.file);
         }
         let text = v.to_string();
         for p in e.planted_values.iter().chain(&e.injection_sentences) {
-            assert!(
-                !text.contains(p.as_str()),
-                "{}: verdict JSON echoes a planted value",
-                e.file
-            );
+            assert!(!text.contains(p.as_str()), "{}: verdict JSON echoes a planted value", e.file);
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
@@ -48,11 +33,7 @@ fn check_gives_verdict_and_exit_code_for_every_sample() {
 #[test]
 fn check_reads_stdin_with_filename_hint() {
     let body = std::fs::read(root().join("samples/injection/visible-override.txt")).unwrap();
-    let out = ragsan()
-        .args(["check", "-", "--filename", "upload.txt"])
-        .write_stdin(body)
-        .output()
-        .unwrap();
+    let out = ragsan().args(["check", "-", "--filename", "upload.txt"]).write_stdin(body).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verdict"], "quarantined");
@@ -67,13 +48,7 @@ fn check_rejects_oversize_and_mismatched_files() {
     std::fs::write(&cfg, "[limits]\nmax_file_bytes = 100\n").unwrap();
     let big = tmp.path().join("big.txt");
     std::fs::write(&big, "word ".repeat(100)).unwrap();
-    let out = ragsan()
-        .arg("--config")
-        .arg(&cfg)
-        .arg("check")
-        .arg(&big)
-        .output()
-        .unwrap();
+    let out = ragsan().arg("--config").arg(&cfg).arg("check").arg(&big).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["reason"], "too_large");
@@ -81,10 +56,7 @@ fn check_rejects_oversize_and_mismatched_files() {
 
     let exe = tmp.path().join("report.pdf");
     let mut f = std::fs::File::create(&exe).unwrap();
-    f.write_all(
-        b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00 junk junk",
-    )
-    .unwrap();
+    f.write_all(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00 junk junk").unwrap();
     let (code, v) = check_json(exe.to_str().unwrap());
     assert_eq!(code, 1);
     assert_eq!(v["verdict"], "quarantined");
@@ -134,50 +106,22 @@ fn detect_contract() {
 
 #[test]
 fn extract_text_and_json() {
-    let out = ragsan()
-        .args(["extract", "samples/clean/readme.txt"])
-        .output()
-        .unwrap();
+    let out = ragsan().args(["extract", "samples/clean/readme.txt"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(!out.stdout.is_empty());
-    let out = ragsan()
-        .args([
-            "extract",
-            "samples/injection/hidden-css.html",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ragsan().args(["extract", "samples/injection/hidden-css.html", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let hidden = v["hidden"].as_array().unwrap();
-    assert!(hidden.iter().any(|h| h["visibility"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|r| r == "css_hidden")));
+    assert!(hidden.iter().any(|h| h["visibility"].as_array().unwrap().iter().any(|r| r == "css_hidden")));
     assert!(!v["visible_text"].as_str().unwrap().contains("im_start"));
 }
 
 #[test]
 fn rules_check_and_list() {
     let out = ragsan().args(["rules", "check"]).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let out = ragsan()
-        .args(["rules", "list", "--format", "json"])
-        .output()
-        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = ragsan().args(["rules", "list", "--format", "json"]).output().unwrap();
     let rules = ndjson(&out.stdout);
     assert!(rules.iter().any(|r| r["kind"] == "injection"));
     assert!(rules.iter().any(|r| r["kind"] == "secret"));
@@ -188,17 +132,8 @@ fn rules_check_and_list() {
 fn broken_rules_dir_is_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(tmp.path().join("secrets")).unwrap();
-    std::fs::write(
-        tmp.path().join("secrets/bad.toml"),
-        "[[rule]]\nid = \"secret.x.1\"\n",
-    )
-    .unwrap();
-    let out = ragsan()
-        .arg("--detectors")
-        .arg(tmp.path())
-        .args(["rules", "check"])
-        .output()
-        .unwrap();
+    std::fs::write(tmp.path().join("secrets/bad.toml"), "[[rule]]\nid = \"secret.x.1\"\n").unwrap();
+    let out = ragsan().arg("--detectors").arg(tmp.path()).args(["rules", "check"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("secrets/bad.toml"));
 }

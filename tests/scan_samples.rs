@@ -13,11 +13,7 @@ fn scan(data: &std::path::Path) -> (i32, Vec<serde_json::Value>, Vec<u8>) {
         .args(["scan", "samples", "--format", "ndjson", "--quiet"])
         .output()
         .expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        ndjson(&out.stdout),
-        [out.stdout, out.stderr].concat(),
-    )
+    (out.status.code().unwrap_or(-1), ndjson(&out.stdout), [out.stdout, out.stderr].concat())
 }
 
 #[test]
@@ -35,26 +31,14 @@ fn scan_samples_end_to_end() {
     }
     let on_disk: Vec<String> = files_under(&root().join("samples"))
         .iter()
-        .map(|p| {
-            p.strip_prefix(root())
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/")
-        })
+        .map(|p| p.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/"))
         .collect();
-    assert_eq!(
-        by_path.keys().cloned().collect::<Vec<_>>(),
-        on_disk,
-        "every sample exactly once"
-    );
+    assert_eq!(by_path.keys().cloned().collect::<Vec<_>>(), on_disk, "every sample exactly once");
     let mut mismatches = Vec::new();
     for e in expected() {
         let r = by_path[&format!("samples/{}", e.file)];
         if r["verdict"] != e.verdict.as_str() {
-            mismatches.push(format!(
-                "{}: verdict {} want {} ({})",
-                e.file, r["verdict"], e.verdict, r["detail"]
-            ));
+            mismatches.push(format!("{}: verdict {} want {} ({})", e.file, r["verdict"], e.verdict, r["detail"]));
         }
         if let Some(want) = e.reasons.first() {
             if r["reason"] != want.as_str() {
@@ -63,12 +47,7 @@ fn scan_samples_end_to_end() {
         }
         for h in &e.hidden_reasons {
             let seen = r["findings"].as_array().unwrap().iter().any(|f| {
-                f["kind"] == "injection"
-                    && f["visibility"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .any(|v| v == h.as_str())
+                f["kind"] == "injection" && f["visibility"].as_array().unwrap().iter().any(|v| v == h.as_str())
             });
             if !seen {
                 mismatches.push(format!("{}: no injection finding marked {h}", e.file));
@@ -86,11 +65,7 @@ fn scan_samples_end_to_end() {
         for w in &e.clean_words {
             let (n, hits) = idx.search(w, 5).unwrap();
             assert!(n > 0, "clean word {w:?} from {} not found", e.file);
-            assert!(
-                hits.iter().any(|h| h.source_path.ends_with(&e.file)),
-                "{w:?} not attributed to {}",
-                e.file
-            );
+            assert!(hits.iter().any(|h| h.source_path.ends_with(&e.file)), "{w:?} not attributed to {}", e.file);
         }
     }
     let forbidden = forbidden();
@@ -117,9 +92,7 @@ fn scan_samples_end_to_end() {
     // originals are the inputs themselves and are exempt).
     let mut blobs = vec![("output".to_string(), output)];
     for p in files_under(&data) {
-        if p.extension().is_some_and(|e| e == "bin")
-            && p.parent().is_some_and(|d| d.ends_with("quarantine"))
-        {
+        if p.extension().is_some_and(|e| e == "bin") && p.parent().is_some_and(|d| d.ends_with("quarantine")) {
             continue;
         }
         blobs.push((p.display().to_string(), std::fs::read(&p).unwrap()));
@@ -127,10 +100,7 @@ fn scan_samples_end_to_end() {
     for (name, bytes) in &blobs {
         let text = String::from_utf8_lossy(bytes);
         for v in forbidden.iter().filter(|v| v.len() >= 8) {
-            assert!(
-                !text.contains(v.as_str()),
-                "{name} contains a planted value"
-            );
+            assert!(!text.contains(v.as_str()), "{name} contains a planted value");
         }
     }
 
@@ -139,17 +109,10 @@ fn scan_samples_end_to_end() {
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
-    let n_quarantined = reports
-        .iter()
-        .filter(|r| r["verdict"] == "quarantined")
-        .count();
+    let n_quarantined = reports.iter().filter(|r| r["verdict"] == "quarantined").count();
     assert_eq!(sidecars.len(), n_quarantined);
     for s in &sidecars {
-        assert!(
-            s.with_extension("bin").exists(),
-            "original kept for {}",
-            s.display()
-        );
+        assert!(s.with_extension("bin").exists(), "original kept for {}", s.display());
     }
 
     // A second run leaves the same chunks (no duplicates).
@@ -158,12 +121,7 @@ fn scan_samples_end_to_end() {
     assert_eq!(code2, 1);
     assert_eq!(reports2.len(), reports.len());
     let idx2 = IndexReaderHandle::open(&data.join("index")).unwrap();
-    let mut after: Vec<_> = idx2
-        .all()
-        .unwrap()
-        .into_iter()
-        .map(|c| c.chunk_id)
-        .collect();
+    let mut after: Vec<_> = idx2.all().unwrap().into_iter().map(|c| c.chunk_id).collect();
     let mut before_sorted = before.clone();
     before_sorted.sort();
     after.sort();
@@ -173,37 +131,18 @@ fn scan_samples_end_to_end() {
 #[test]
 fn human_summary_and_search() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = ragsan()
-        .arg("--data")
-        .arg(tmp.path())
-        .args(["scan", "samples"])
-        .output()
-        .unwrap();
+    let out = ragsan().arg("--data").arg(tmp.path()).args(["scan", "samples"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(s.contains("verdicts:"), "{s}");
     assert!(s.contains("quarantined"));
-    let out = ragsan()
-        .arg("--data")
-        .arg(tmp.path())
-        .args(["search", "onboarding", "--format", "json"])
-        .output()
-        .unwrap();
+    let out =
+        ragsan().arg("--data").arg(tmp.path()).args(["search", "onboarding", "--format", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["count"].as_u64().unwrap() >= 1);
     let hit = &v["hits"][0];
-    for k in [
-        "chunk_id",
-        "chunk_sha256",
-        "source_path",
-        "source_sha256",
-        "ruleset",
-        "tool_version",
-    ] {
-        assert!(
-            hit[k].as_str().is_some_and(|s| !s.is_empty()),
-            "hit lacks {k}"
-        );
+    for k in ["chunk_id", "chunk_sha256", "source_path", "source_sha256", "ruleset", "tool_version"] {
+        assert!(hit[k].as_str().is_some_and(|s| !s.is_empty()), "hit lacks {k}");
     }
 }

@@ -99,34 +99,24 @@ impl Detectors {
                 continue;
             }
             let mut entries: Vec<_> = std::fs::read_dir(&dir)
-                .map_err(|e| RuleError::Io {
-                    path: dir.display().to_string(),
-                    source: e,
-                })?
+                .map_err(|e| RuleError::Io { path: dir.display().to_string(), source: e })?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
                 .filter(|p| p.extension().is_some_and(|e| e == "toml"))
                 .collect();
             entries.sort();
             for p in entries {
-                let text = std::fs::read_to_string(&p).map_err(|e| RuleError::Io {
-                    path: p.display().to_string(),
-                    source: e,
-                })?;
-                let name = format!(
-                    "{sub}/{}",
-                    p.file_name()
-                        .map(|f| f.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                );
+                let text = std::fs::read_to_string(&p)
+                    .map_err(|e| RuleError::Io { path: p.display().to_string(), source: e })?;
+                let name =
+                    format!("{sub}/{}", p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
                 files.push((name, text));
             }
         }
         if files.is_empty() {
             return Err(RuleError::Parse {
                 file: root.display().to_string(),
-                msg: "no rule files found (expected injection/, secrets/ or pii/ with *.toml)"
-                    .into(),
+                msg: "no rule files found (expected injection/, secrets/ or pii/ with *.toml)".into(),
             });
         }
         Self::from_files(files)
@@ -152,14 +142,8 @@ impl Detectors {
     }
 
     fn from_rules(rules: Vec<Rule>) -> Result<Self, RuleError> {
-        let prefilter = [
-            build_prefilter(&rules, Target::Raw)?,
-            build_prefilter(&rules, Target::Normalized)?,
-        ];
-        let mut pairs: Vec<(&str, &str)> = rules
-            .iter()
-            .map(|r| (r.spec.id.as_str(), r.digest.as_str()))
-            .collect();
+        let prefilter = [build_prefilter(&rules, Target::Raw)?, build_prefilter(&rules, Target::Normalized)?];
+        let mut pairs: Vec<(&str, &str)> = rules.iter().map(|r| (r.spec.id.as_str(), r.digest.as_str())).collect();
         pairs.sort();
         let mut h = Sha256::new();
         for (id, d) in pairs {
@@ -169,11 +153,7 @@ impl Detectors {
             h.update(b"\n");
         }
         let digest = hex::encode(h.finalize());
-        Ok(Detectors {
-            rules,
-            prefilter,
-            digest,
-        })
+        Ok(Detectors { rules, prefilter, digest })
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -187,6 +167,18 @@ impl Detectors {
     /// sha256 over the sorted (id, digest) pairs of every rule.
     pub fn digest(&self) -> &str {
         &self.digest
+    }
+
+    /// A detector holding only the rules whose ids are in `ids` (re-scans run just the new or
+    /// changed rules over stored text).
+    pub fn subset(&self, ids: &std::collections::HashSet<String>) -> Result<Self, RuleError> {
+        let rules = self
+            .rules
+            .iter()
+            .filter(|r| ids.contains(&r.spec.id))
+            .map(|r| compile_rule(r.spec.clone(), r.kind, &r.file))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::from_rules(rules)
     }
 
     /// Short form of the digest for display.
@@ -206,14 +198,7 @@ impl Detectors {
         self.resolve(out)
     }
 
-    fn scan_target(
-        &self,
-        hay: &str,
-        target: Target,
-        orig: &str,
-        norm: Option<&Normalized>,
-        out: &mut Vec<Match>,
-    ) {
+    fn scan_target(&self, hay: &str, target: Target, orig: &str, norm: Option<&Normalized>, out: &mut Vec<Match>) {
         let pf = &self.prefilter[target as usize];
         let mut enabled = vec![false; self.rules.len()];
         if let Some(ac) = &pf.ac {
@@ -247,12 +232,7 @@ impl Detectors {
                     Some(n) => n.to_original(m.start(), m.end(), orig),
                     None => (m.start(), m.end()),
                 };
-                out.push(Match {
-                    rule: idx,
-                    start,
-                    end,
-                    score: rule.spec.confidence,
-                });
+                out.push(Match { rule: idx, start, end, score: rule.spec.confidence });
             }
         }
     }
@@ -260,15 +240,11 @@ impl Detectors {
     fn resolve(&self, mut out: Vec<Match>) -> Vec<Match> {
         out.sort_by_key(|m| (m.start, m.end, m.rule));
         out.dedup_by(|a, b| a.rule == b.rule && a.start == b.start && a.end == b.end);
-        let secrets: Vec<(usize, usize)> = out
-            .iter()
-            .filter(|m| self.rules[m.rule].kind == FindingKind::Secret)
-            .map(|m| (m.start, m.end))
-            .collect();
+        let secrets: Vec<(usize, usize)> =
+            out.iter().filter(|m| self.rules[m.rule].kind == FindingKind::Secret).map(|m| (m.start, m.end)).collect();
         if !secrets.is_empty() {
             out.retain(|m| {
-                self.rules[m.rule].kind != FindingKind::Pii
-                    || !secrets.iter().any(|&(s, e)| m.start < e && s < m.end)
+                self.rules[m.rule].kind != FindingKind::Pii || !secrets.iter().any(|&(s, e)| m.start < e && s < m.end)
             });
         }
         out
@@ -306,18 +282,11 @@ fn accept(rule: &Rule, value: &str, hay: &str, ws: usize, we: usize) -> bool {
 
 /// Documentation samples and degenerate placeholders are never secrets.
 pub fn is_placeholder(value: &str) -> bool {
-    if value.contains("EXAMPLE")
-        || value.contains("${")
-        || value.contains("{{")
-        || value.contains("<your")
-    {
+    if value.contains("EXAMPLE") || value.contains("${") || value.contains("{{") || value.contains("<your") {
         return true;
     }
     // One character repeated over at least 40% of the longest token.
-    let longest = value
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .max_by_key(|t| t.len())
-        .unwrap_or("");
+    let longest = value.split(|c: char| !c.is_ascii_alphanumeric()).max_by_key(|t| t.len()).unwrap_or("");
     if longest.len() >= 8 {
         let mut counts = [0usize; 128];
         for b in longest.bytes() {
@@ -360,14 +329,9 @@ fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
 }
 
 fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str) -> Result<Rule, RuleError> {
-    let invalid = |msg: String| RuleError::Invalid {
-        id: spec.id.clone(),
-        msg,
-    };
+    let invalid = |msg: String| RuleError::Invalid { id: spec.id.clone(), msg };
     if spec.examples.is_empty() || spec.negative_examples.is_empty() {
-        return Err(invalid(
-            "needs at least one example and one negative_example".into(),
-        ));
+        return Err(invalid("needs at least one example and one negative_example".into()));
     }
     let prefix = match kind {
         FindingKind::Injection => "injection.",
@@ -376,28 +340,20 @@ fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str) -> Result<Rule, R
         FindingKind::Structure => "structure.",
     };
     if !spec.id.starts_with(prefix) {
-        return Err(invalid(format!(
-            "id must start with `{prefix}` for rules in this folder"
-        )));
+        return Err(invalid(format!("id must start with `{prefix}` for rules in this folder")));
     }
     let target = spec.target_for(kind);
     let regex = RegexBuilder::new(&spec.pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| invalid(format!("pattern: {e}")))?;
-    let value_group =
-        regex
-            .capture_names()
-            .position(|n| n == Some("value"))
-            .or(if regex.captures_len() > 1 {
-                Some(1)
-            } else {
-                None
-            });
+    let value_group = regex.capture_names().position(|n| n == Some("value")).or(if regex.captures_len() > 1 {
+        Some(1)
+    } else {
+        None
+    });
     let validator = match &spec.validator {
-        Some(v) => Some(
-            Validator::from_name(v).ok_or_else(|| invalid(format!("unknown validator `{v}`")))?,
-        ),
+        Some(v) => Some(Validator::from_name(v).ok_or_else(|| invalid(format!("unknown validator `{v}`")))?),
         None => None,
     };
     let allow = spec
@@ -413,18 +369,7 @@ fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str) -> Result<Rule, R
         return Err(invalid("empty keyword".into()));
     }
     let digest = spec.digest(kind);
-    Ok(Rule {
-        spec,
-        kind,
-        target,
-        digest,
-        file: file.to_string(),
-        regex,
-        value_group,
-        validator,
-        allow,
-        context,
-    })
+    Ok(Rule { spec, kind, target, digest, file: file.to_string(), regex, value_group, validator, allow, context })
 }
 
 fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleError> {
@@ -439,11 +384,7 @@ fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleErro
         }
         for k in &r.spec.keywords {
             // Normalised text is lower case; raw keywords match ASCII-case-insensitively.
-            let k = if target == Target::Normalized {
-                k.to_lowercase()
-            } else {
-                k.clone()
-            };
+            let k = if target == Target::Normalized { k.to_lowercase() } else { k.clone() };
             let p = *kw_index.entry(k.clone()).or_insert_with(|| {
                 patterns.push(k);
                 pattern_rules.push(Vec::new());
@@ -462,10 +403,7 @@ fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleErro
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
                 .build(&patterns)
-                .map_err(|e| RuleError::Invalid {
-                    id: "<keywords>".into(),
-                    msg: e.to_string(),
-                })?,
+                .map_err(|e| RuleError::Invalid { id: "<keywords>".into(), msg: e.to_string() })?,
         )
     };
     let always_set = if always.is_empty() {
@@ -475,18 +413,10 @@ fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleErro
             RegexSetBuilder::new(always.iter().map(|&i| rules[i].spec.pattern.as_str()))
                 .size_limit(REGEX_SIZE_LIMIT * 4)
                 .build()
-                .map_err(|e| RuleError::Invalid {
-                    id: "<regexset>".into(),
-                    msg: e.to_string(),
-                })?,
+                .map_err(|e| RuleError::Invalid { id: "<regexset>".into(), msg: e.to_string() })?,
         )
     };
-    Ok(Prefilter {
-        ac,
-        pattern_rules,
-        always,
-        always_set,
-    })
+    Ok(Prefilter { ac, pattern_rules, always, always_set })
 }
 
 #[cfg(test)]
@@ -512,12 +442,7 @@ mod tests {
                 }
             }
         }
-        assert!(
-            failures.is_empty(),
-            "{} rule example failures:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "{} rule example failures:\n{}", failures.len(), failures.join("\n"));
     }
 
     #[test]
@@ -525,11 +450,7 @@ mod tests {
         let a = Detectors::embedded().unwrap();
         let b = Detectors::embedded().unwrap();
         assert_eq!(a.digest(), b.digest());
-        for k in [
-            FindingKind::Injection,
-            FindingKind::Secret,
-            FindingKind::Pii,
-        ] {
+        for k in [FindingKind::Injection, FindingKind::Secret, FindingKind::Pii] {
             assert!(a.rules().iter().any(|r| r.kind == k), "no {k:?} rules");
         }
     }
@@ -583,13 +504,9 @@ negative_examples = ["12"]
             ))])
             .is_err()
         };
-        assert!(bad(
-            "pattern = '('\nexamples=[\"a\"]\nnegative_examples=[\"b\"]"
-        ));
+        assert!(bad("pattern = '('\nexamples=[\"a\"]\nnegative_examples=[\"b\"]"));
         assert!(bad("pattern = 'a'\nexamples=[]\nnegative_examples=[\"b\"]"));
-        assert!(bad(
-            "pattern = 'a'\nvalidator = \"nope\"\nexamples=[\"a\"]\nnegative_examples=[\"b\"]"
-        ));
+        assert!(bad("pattern = 'a'\nvalidator = \"nope\"\nexamples=[\"a\"]\nnegative_examples=[\"b\"]"));
     }
 
     #[test]

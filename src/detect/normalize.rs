@@ -110,15 +110,8 @@ impl Normalized {
             return (0, 0);
         }
         let s = self.map.get(start).copied().unwrap_or(self.orig_len as u32) as usize;
-        let last = self
-            .map
-            .get(end.saturating_sub(1).max(start))
-            .copied()
-            .unwrap_or(self.orig_len as u32) as usize;
-        let last_len = orig[last.min(orig.len())..]
-            .chars()
-            .next()
-            .map_or(0, char::len_utf8);
+        let last = self.map.get(end.saturating_sub(1).max(start)).copied().unwrap_or(self.orig_len as u32) as usize;
+        let last_len = orig[last.min(orig.len())..].chars().next().map_or(0, char::len_utf8);
         let e = (last + last_len).min(self.orig_len).max(s);
         (s, e)
     }
@@ -144,10 +137,7 @@ mod tests {
 
     #[test]
     fn decodes_tags() {
-        let hidden: String = "hi you"
-            .chars()
-            .map(|c| char::from_u32(c as u32 + 0xE0000).unwrap())
-            .collect();
+        let hidden: String = "hi you".chars().map(|c| char::from_u32(c as u32 + 0xE0000).unwrap()).collect();
         let orig = format!("ok{hidden}");
         let n = Normalized::new(&orig);
         assert_eq!(n.text, "okhi you");

@@ -162,10 +162,8 @@ pub fn kind_for_dir(dir: &str) -> Option<FindingKind> {
 
 /// Parses one rule file's text.
 pub fn parse_file(name: &str, text: &str) -> Result<Vec<RuleSpec>, RuleError> {
-    let f: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
-        file: name.to_string(),
-        msg: e.to_string(),
-    })?;
+    let f: RuleFile =
+        toml::from_str(text).map_err(|e| RuleError::Parse { file: name.to_string(), msg: e.to_string() })?;
     Ok(f.rule)
 }
 

@@ -12,22 +12,12 @@ pub fn self_test(d: &Detectors) -> Vec<String> {
     for (idx, r) in d.rules().iter().enumerate() {
         for (i, ex) in r.spec.examples.iter().enumerate() {
             if !d.scan(ex).iter().any(|m| m.rule == idx) {
-                failures.push(format!(
-                    "{} ({}): example #{} does not fire",
-                    r.spec.id,
-                    r.file,
-                    i + 1
-                ));
+                failures.push(format!("{} ({}): example #{} does not fire", r.spec.id, r.file, i + 1));
             }
         }
         for (i, ex) in r.spec.negative_examples.iter().enumerate() {
             if d.scan(ex).iter().any(|m| m.rule == idx) {
-                failures.push(format!(
-                    "{} ({}): negative example #{} fires",
-                    r.spec.id,
-                    r.file,
-                    i + 1
-                ));
+                failures.push(format!("{} ({}): negative example #{} fires", r.spec.id, r.file, i + 1));
             }
         }
     }

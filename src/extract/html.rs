@@ -5,7 +5,5 @@ use crate::limits::Budget;
 use crate::model::Extracted;
 
 pub fn extract(_bytes: &[u8], _budget: &Budget) -> Result<Extracted, ExtractError> {
-    Err(ExtractError::Unsupported(
-        "html extractor not built yet".into(),
-    ))
+    Err(ExtractError::Unsupported("html extractor not built yet".into()))
 }

@@ -21,10 +21,7 @@ pub fn extract(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError>
 /// Decodes bytes of unknown encoding to UTF-8, rejecting binaries.
 pub fn decode(bytes: &[u8]) -> Result<String, ExtractError> {
     if looks_binary(bytes) {
-        return Err(ExtractError::malformed(
-            "text",
-            "binary content (NUL or control bytes) in a text file",
-        ));
+        return Err(ExtractError::malformed("text", "binary content (NUL or control bytes) in a text file"));
     }
     Ok(decode_lossy(bytes, None))
 }
@@ -38,10 +35,8 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
     if head.is_empty() {
         return false;
     }
-    let ctrl = head
-        .iter()
-        .filter(|&&b| b == 0 || (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c | 0x1b)))
-        .count();
+    let ctrl =
+        head.iter().filter(|&&b| b == 0 || (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c | 0x1b))).count();
     ctrl as f64 / head.len() as f64 > MAX_CONTROL_SHARE
 }
 
@@ -76,15 +71,11 @@ mod tests {
         let b = Budget::new(&l);
         assert_eq!(extract("héllo".as_bytes(), &b).unwrap().text, "héllo");
         assert_eq!(
-            extract(b"caf\xe9 cr\xe8me br\xfbl\xe9e, \xe0 la carte", &b)
-                .unwrap()
-                .text,
+            extract(b"caf\xe9 cr\xe8me br\xfbl\xe9e, \xe0 la carte", &b).unwrap().text,
             "café crème brûlée, à la carte"
         );
-        let utf16: Vec<u8> = [0xFF, 0xFE]
-            .into_iter()
-            .chain("hi".encode_utf16().flat_map(|u| u.to_le_bytes()))
-            .collect();
+        let utf16: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain("hi".encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
         assert_eq!(extract(&utf16, &b).unwrap().text, "hi");
     }
 
@@ -93,9 +84,6 @@ mod tests {
         let l = Limits::default();
         let b = Budget::new(&l);
         let bin = vec![0u8; 1000];
-        assert!(matches!(
-            extract(&bin, &b),
-            Err(ExtractError::Malformed { .. })
-        ));
+        assert!(matches!(extract(&bin, &b), Err(ExtractError::Malformed { .. })));
     }
 }

@@ -13,9 +13,7 @@ pub fn root() -> PathBuf {
 
 pub fn ragsan() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("ragsan").expect("binary built");
-    c.current_dir(root())
-        .env("RAGSAN_HMAC_KEY", TEST_KEY)
-        .env_remove("RAGSAN_LOG");
+    c.current_dir(root()).env("RAGSAN_HMAC_KEY", TEST_KEY).env_remove("RAGSAN_LOG");
     c
 }
 
@@ -30,19 +28,12 @@ pub struct Expected {
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default()
 }
 
 /// The sample manifest written by scripts/make_samples.py.
 pub fn expected() -> Vec<Expected> {
-    let text =
-        std::fs::read_to_string(root().join("tests/data/samples_expected.json")).expect("manifest");
+    let text = std::fs::read_to_string(root().join("tests/data/samples_expected.json")).expect("manifest");
     let v: Value = serde_json::from_str(&text).expect("manifest json");
     v["files"]
         .as_array()
@@ -62,10 +53,7 @@ pub fn expected() -> Vec<Expected> {
 
 /// Every planted secret/PII value and injection sentence in the samples.
 pub fn forbidden() -> Vec<String> {
-    expected()
-        .into_iter()
-        .flat_map(|e| e.planted_values.into_iter().chain(e.injection_sentences))
-        .collect()
+    expected().into_iter().flat_map(|e| e.planted_values.into_iter().chain(e.injection_sentences)).collect()
 }
 
 pub fn ndjson(out: &[u8]) -> Vec<Value> {

@@ -1,0 +1,185 @@
+//! The ledger: an embedded transactional store (redb) of what was ingested, per source path.
+//!
+//! It records content hash, size, mtime, verdict, ruleset and extractor versions, time and chunk
+//! ids, so `rescan` can skip unchanged sources without extracting them and know exactly which
+//! rules are new. It also holds quarantine releases (allowlist entries with a required reason).
+//! The index is committed before the ledger; after a crash between the two, the ledger is
+//! behind, which `rescan` repairs by re-ingesting what it cannot vouch for.
+
+use crate::model::{Reason, VerdictKind};
+use anyhow::{Context, Result};
+use redb::{Database, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const SOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("sources");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const RELEASES: TableDefinition<&str, &[u8]> = TableDefinition::new("releases");
+
+/// What the ledger knows about one source path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceRecord {
+    pub path: String,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: Option<i128>,
+    pub verdict: VerdictKind,
+    pub reason: Option<Reason>,
+    pub ruleset: String,
+    pub extractor: String,
+    /// Unix seconds of the decision.
+    pub time: i64,
+    pub chunk_ids: Vec<String>,
+    /// Rules that fired on this source (ids), to re-judge it when those rules change.
+    pub rules: Vec<String>,
+}
+
+/// A quarantine release: a reviewed decision to let specific findings through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Release {
+    /// sha256 of the released content.
+    pub sha256: String,
+    /// Rule ids suppressed for this content.
+    pub rules: Vec<String>,
+    pub reason: String,
+    pub path: String,
+    pub time: i64,
+}
+
+pub struct Ledger {
+    db: Database,
+}
+
+impl Ledger {
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let db = Database::create(path)
+            .with_context(|| format!("opening ledger {} (is another ragsan using it?)", path.display()))?;
+        let w = db.begin_write()?;
+        {
+            w.open_table(SOURCES)?;
+            w.open_table(META)?;
+            w.open_table(RELEASES)?;
+        }
+        w.commit()?;
+        Ok(Ledger { db })
+    }
+
+    pub fn get(&self, path: &str) -> Result<Option<SourceRecord>> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(SOURCES)?;
+        Ok(match t.get(path)? {
+            Some(v) => Some(serde_json::from_slice(v.value())?),
+            None => None,
+        })
+    }
+
+    pub fn all(&self) -> Result<BTreeMap<String, SourceRecord>> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(SOURCES)?;
+        let mut out = BTreeMap::new();
+        for item in t.iter()? {
+            let (k, v) = item?;
+            out.insert(k.value().to_string(), serde_json::from_slice(v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Writes `put` and removes `remove` in one transaction.
+    pub fn apply(&self, put: &[SourceRecord], remove: &[String]) -> Result<()> {
+        if put.is_empty() && remove.is_empty() {
+            return Ok(());
+        }
+        let w = self.db.begin_write()?;
+        {
+            let mut t = w.open_table(SOURCES)?;
+            for r in put {
+                t.insert(r.path.as_str(), serde_json::to_vec(r)?.as_slice())?;
+            }
+            for p in remove {
+                t.remove(p.as_str())?;
+            }
+        }
+        w.commit().context("committing ledger")?;
+        Ok(())
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(META)?;
+        Ok(t.get(key)?.map(|v| String::from_utf8_lossy(v.value()).into_owned()))
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        let w = self.db.begin_write()?;
+        {
+            let mut t = w.open_table(META)?;
+            t.insert(key, value.as_bytes())?;
+        }
+        w.commit()?;
+        Ok(())
+    }
+
+    pub fn add_release(&self, rel: &Release) -> Result<()> {
+        let w = self.db.begin_write()?;
+        {
+            let mut t = w.open_table(RELEASES)?;
+            t.insert(rel.sha256.as_str(), serde_json::to_vec(rel)?.as_slice())?;
+        }
+        w.commit()?;
+        Ok(())
+    }
+
+    pub fn releases(&self) -> Result<Vec<Release>> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(RELEASES)?;
+        let mut out = Vec::new();
+        for item in t.iter()? {
+            let (_, v) = item?;
+            out.push(serde_json::from_slice(v.value())?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(p: &str) -> SourceRecord {
+        SourceRecord {
+            path: p.into(),
+            sha256: Some("ab".into()),
+            size: Some(3),
+            mtime_ns: Some(1),
+            verdict: VerdictKind::Clean,
+            reason: None,
+            ruleset: "r".into(),
+            extractor: "e".into(),
+            time: 0,
+            chunk_ids: vec!["c1".into()],
+            rules: vec![],
+        }
+    }
+
+    #[test]
+    fn put_get_remove_persist() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ledger.redb");
+        {
+            let l = Ledger::open(&p).unwrap();
+            l.apply(&[rec("a"), rec("b")], &[]).unwrap();
+            l.apply(&[], &["a".into()]).unwrap();
+            l.set_meta("manifest", "{}").unwrap();
+        }
+        let l = Ledger::open(&p).unwrap();
+        assert!(l.get("a").unwrap().is_none());
+        assert_eq!(l.get("b").unwrap().unwrap(), rec("b"));
+        assert_eq!(l.all().unwrap().len(), 1);
+        assert_eq!(l.meta("manifest").unwrap().as_deref(), Some("{}"));
+    }
+}

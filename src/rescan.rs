@@ -1,0 +1,330 @@
+//! Nightly re-scan: re-judge what is already indexed, doing only the work that changed.
+//!
+//! Sources whose content, extractor and (for quarantined ones) deciding rules are unchanged are
+//! skipped without extraction. Changed and new sources are re-ingested; removed ones have their
+//! chunks deleted. When the ruleset changed, only the new or changed rules run over the stored
+//! text of every indexed chunk; chunks that now fail are pulled and their documents re-judged
+//! through the full pipeline. The index is committed before the ledger, and chunks of sources
+//! the ledger does not know (after a crash between the two) are reconciled, so a re-run after a
+//! kill at any point ends consistent.
+
+use crate::detect::Detectors;
+use crate::index::{IndexReaderHandle, IndexSink};
+use crate::ledger::{Ledger, SourceRecord};
+use crate::model::*;
+use crate::pipeline::{self, DataDirs, Engine, Outcome};
+use crate::quarantine::QuarantineStore;
+use crate::report::{FileReport, Summary};
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A chunk pulled from the index because a new or changed rule matched its stored text.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pulled {
+    pub chunk_id: String,
+    pub source_path: String,
+    pub rules: Vec<String>,
+}
+
+/// A source whose verdict changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejudged {
+    pub path: String,
+    pub before: Option<VerdictKind>,
+    pub after: VerdictKind,
+    pub reason: Option<Reason>,
+    pub rules: Vec<String>,
+}
+
+/// The delta a re-scan reports.
+#[derive(Debug, Default, Serialize)]
+pub struct RescanReport {
+    pub ruleset: String,
+    pub previous_ruleset: Option<String>,
+    pub new_rules: Vec<String>,
+    pub changed_rules: Vec<String>,
+    pub removed_rules: Vec<String>,
+    /// Sources skipped without extraction.
+    pub unchanged: u64,
+    /// Files read and extracted this run.
+    pub extracted: u64,
+    pub new_sources: Vec<String>,
+    pub changed_sources: Vec<String>,
+    pub removed_sources: Vec<String>,
+    pub chunks_checked: u64,
+    pub pulled: Vec<Pulled>,
+    pub rejudged: Vec<Rejudged>,
+    /// Index chunks whose source the ledger did not know (left by an interrupted run).
+    pub orphans_reconciled: Vec<String>,
+    pub summary: Summary,
+    /// Verdicts of every source processed this run.
+    #[serde(skip)]
+    pub reports: Vec<FileReport>,
+}
+
+impl RescanReport {
+    /// True when no rule was added or changed.
+    pub fn delta_is_empty(&self) -> bool {
+        self.new_rules.is_empty() && self.changed_rules.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Why {
+    New,
+    Changed,
+    Rejudge,
+}
+
+/// Rules of the previous run, from the ledger's manifest.
+fn previous_rules(ledger: &Ledger) -> Result<(Option<String>, BTreeMap<String, String>)> {
+    let Some(m) = ledger.meta("manifest")? else { return Ok((None, BTreeMap::new())) };
+    let v: serde_json::Value = serde_json::from_str(&m).context("ledger manifest")?;
+    let rules = v["rules"]
+        .as_object()
+        .map(|o| o.iter().filter_map(|(k, d)| Some((k.clone(), d.as_str()?.to_string()))).collect())
+        .unwrap_or_default();
+    Ok((v["ruleset"].as_str().map(String::from), rules))
+}
+
+fn in_scope(path: &str, scope: &[PathBuf]) -> bool {
+    scope.is_empty() || scope.iter().any(|s| Path::new(path).starts_with(s))
+}
+
+/// Files under `scope` (recursively), as display strings like `scan` records them.
+fn files_in(scope: &[PathBuf]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in scope {
+        for e in ignore::WalkBuilder::new(s).standard_filters(false).follow_links(false).build().flatten() {
+            if e.file_type().is_some_and(|t| t.is_file()) {
+                out.push(e.path().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Runs a re-scan over the data dir. `scope` limits it to sources under those paths (and finds
+/// new files there); empty means every source the ledger knows.
+pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<RescanReport> {
+    let t0 = Instant::now();
+    let ledger = Ledger::open(&dirs.ledger())?;
+    let quarantine = QuarantineStore::open(&dirs.quarantine())?;
+    let mut sink = IndexSink::open(&dirs.index())?;
+    let ingested = time::OffsetDateTime::now_utc().unix_timestamp();
+    let det = &engine.detectors;
+
+    let mut rep = RescanReport { ruleset: det.digest().to_string(), ..Default::default() };
+    let (prev_digest, prev_rules) = previous_rules(&ledger)?;
+    rep.previous_ruleset = prev_digest.clone();
+    let mut delta: HashSet<String> = HashSet::new();
+    for r in det.rules() {
+        match prev_rules.get(&r.spec.id) {
+            None => {
+                rep.new_rules.push(r.spec.id.clone());
+                delta.insert(r.spec.id.clone());
+            }
+            Some(d) if *d != r.digest => {
+                rep.changed_rules.push(r.spec.id.clone());
+                delta.insert(r.spec.id.clone());
+            }
+            _ => {}
+        }
+    }
+    let current: HashSet<&str> = det.rules().iter().map(|r| r.spec.id.as_str()).collect();
+    rep.removed_rules = prev_rules.keys().filter(|k| !current.contains(k.as_str())).cloned().collect();
+    let ruleset_changed = prev_digest.as_deref() != Some(det.digest());
+    // With no previous manifest every rule is "new": that is a full re-judgement of stored text.
+    let known = ledger.all()?;
+
+    // 1. Classify known sources without extracting them.
+    let mut queue: BTreeMap<String, Why> = BTreeMap::new();
+    let mut unchanged: Vec<SourceRecord> = Vec::new();
+    let mut removed: Vec<String> = Vec::new();
+    let touched_rules: HashSet<&str> =
+        delta.iter().map(String::as_str).chain(rep.removed_rules.iter().map(String::as_str)).collect();
+    for (path, rec) in &known {
+        if !in_scope(path, scope) {
+            continue;
+        }
+        let meta = match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => m,
+            _ => {
+                removed.push(path.clone());
+                continue;
+            }
+        };
+        let same_stat =
+            rec.size == Some(meta.len()) && rec.mtime_ns.is_some() && rec.mtime_ns == pipeline::mtime_ns(&meta);
+        let same_extractor = rec.extractor == crate::extract::EXTRACTOR_VERSION;
+        let content_same = same_stat || {
+            // Stat changed (touched, copied): compare content before deciding to extract.
+            rec.sha256.is_some() && sha256_file(Path::new(path), engine.limits.max_file_bytes).ok() == rec.sha256
+        };
+        if !content_same || !same_extractor {
+            queue.insert(path.clone(), Why::Changed);
+            continue;
+        }
+        // Quarantined because of rules that changed or went away: judge again.
+        if rec.rules.iter().any(|r| touched_rules.contains(r.as_str())) {
+            queue.insert(path.clone(), Why::Rejudge);
+            continue;
+        }
+        let mut r = rec.clone();
+        if !same_stat {
+            r.mtime_ns = pipeline::mtime_ns(&meta);
+        }
+        unchanged.push(r);
+    }
+    for p in files_in(scope) {
+        if !known.contains_key(&p) {
+            queue.insert(p, Why::New);
+        }
+    }
+
+    // 2. New or changed rules over the stored text of every indexed chunk of unchanged sources.
+    let reader = IndexReaderHandle::open(&dirs.index()).ok();
+    let stored = match &reader {
+        Some(r) => r.all()?,
+        None => Vec::new(),
+    };
+    let index_paths: BTreeSet<String> = stored.iter().map(|c| c.source_path.clone()).collect();
+    if !delta.is_empty() {
+        let subset = det.subset(&delta)?;
+        let skip: HashSet<&str> = queue.keys().map(String::as_str).chain(removed.iter().map(String::as_str)).collect();
+        let hits: Vec<Pulled> = stored
+            .par_iter()
+            .filter(|c| in_scope(&c.source_path, scope) && !skip.contains(c.source_path.as_str()))
+            .filter_map(|c| {
+                let m = subset.scan(&c.text);
+                if m.is_empty() {
+                    return None;
+                }
+                let mut rules: Vec<String> = m.iter().map(|m| subset.rule(m.rule).spec.id.clone()).collect();
+                rules.sort();
+                rules.dedup();
+                Some(Pulled { chunk_id: c.chunk_id.clone(), source_path: c.source_path.clone(), rules })
+            })
+            .collect();
+        rep.chunks_checked = stored.iter().filter(|c| in_scope(&c.source_path, scope)).count() as u64;
+        for h in &hits {
+            queue.entry(h.source_path.clone()).or_insert(Why::Rejudge);
+        }
+        let pulled_paths: HashSet<&str> = hits.iter().map(|h| h.source_path.as_str()).collect();
+        unchanged.retain(|r| !pulled_paths.contains(r.path.as_str()));
+        rep.pulled = hits;
+    }
+    // Chunks whose source the ledger does not know: left by a run killed between the index and
+    // ledger commits. Re-ingest them when the file is there, else drop them.
+    for p in index_paths.iter().filter(|p| !known.contains_key(*p) && in_scope(p, scope)) {
+        rep.orphans_reconciled.push(p.clone());
+        if Path::new(p).is_file() {
+            queue.entry(p.clone()).or_insert(Why::New);
+        } else {
+            removed.push(p.clone());
+        }
+    }
+    drop(stored);
+    drop(reader);
+
+    // 3. Apply: removals, then re-processing in bounded batches.
+    let prov_none = Provenance {
+        source_sha256: String::new(),
+        text_sha256: String::new(),
+        extractor: crate::extract::EXTRACTOR_VERSION.into(),
+        ruleset_digest: det.digest().into(),
+        tool_version: crate::report::TOOL_VERSION.into(),
+    };
+    for p in &removed {
+        sink.replace_source(p, None, VerdictKind::Clean, &[], &prov_none, ingested)?;
+    }
+    rep.removed_sources = removed.clone();
+    let mut put: Vec<SourceRecord> = Vec::new();
+    let items: Vec<(String, Why)> = queue.into_iter().collect();
+    for batch in items.chunks(64) {
+        let outcomes: Vec<(Why, Outcome)> =
+            batch.par_iter().map(|(p, why)| (*why, engine.process_path(Path::new(p)))).collect();
+        for (why, mut o) in outcomes {
+            rep.extracted += 1;
+            let prov = o.provenance();
+            let path = o.report.path.clone();
+            match why {
+                Why::New => rep.new_sources.push(path.clone()),
+                Why::Changed => rep.changed_sources.push(path.clone()),
+                Why::Rejudge => {}
+            }
+            let before = known.get(&path).map(|r| r.verdict);
+            if o.report.verdict == VerdictKind::Quarantined {
+                o.report.quarantine_id = Some(quarantine.put(&o.report, o.original.as_deref())?);
+                sink.replace_source(&path, o.report.kind, o.report.verdict, &[], &prov, ingested)?;
+            } else {
+                sink.replace_source(&path, o.report.kind, o.report.verdict, &o.chunks, &prov, ingested)?;
+            }
+            if before != Some(o.report.verdict) {
+                let mut rules: Vec<String> = o.report.findings.iter().map(|f| f.rule.clone()).collect();
+                rules.sort();
+                rules.dedup();
+                rep.rejudged.push(Rejudged {
+                    path: path.clone(),
+                    before,
+                    after: o.report.verdict,
+                    reason: o.report.reason,
+                    rules,
+                });
+            }
+            put.push(pipeline::source_record(&o, ingested));
+            rep.summary.add(&o.report);
+            rep.reports.push(o.report);
+        }
+    }
+    // Unchanged sources passed the new rules: they now stand under the current ruleset.
+    rep.unchanged = unchanged.len() as u64;
+    if ruleset_changed {
+        for r in &mut unchanged {
+            r.ruleset = det.digest().to_string();
+        }
+    }
+    let payload = manifest(det);
+    sink.commit(&payload)?;
+    sink.finish()?;
+    put.extend(unchanged);
+    ledger.apply(&put, &removed)?;
+    ledger.set_meta("manifest", &payload)?;
+    rep.summary.ruleset = det.digest().to_string();
+    rep.summary.elapsed_ms = t0.elapsed().as_millis() as u64;
+    Ok(rep)
+}
+
+/// The ruleset manifest stored with every commit.
+pub fn manifest(det: &Detectors) -> String {
+    serde_json::json!({
+        "ruleset": det.digest(),
+        "tool_version": crate::report::TOOL_VERSION,
+        "extractor": crate::extract::EXTRACTOR_VERSION,
+        "rules": det.rules().iter().map(|r| (r.spec.id.clone(), r.digest.clone())).collect::<BTreeMap<_, _>>(),
+    })
+    .to_string()
+}
+
+fn sha256_file(path: &Path, max: u64) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut r = f.take(max + 1);
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
