@@ -380,6 +380,224 @@ impl Styles {
 }
 
 // ---------------------------------------------------------------------------------------------
+// List numbering: readers see "1.", "a)", "ii." before list paragraphs.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NumFmt {
+    Decimal,
+    LowerLetter,
+    UpperLetter,
+    LowerRoman,
+    UpperRoman,
+    /// Bullets and formats with no useful text.
+    None,
+}
+
+#[derive(Debug, Clone)]
+struct Level {
+    start: u32,
+    fmt: NumFmt,
+    text: String,
+}
+
+#[derive(Debug, Default)]
+struct Numbering {
+    /// abstractNumId → levels (index = ilvl).
+    abstract_levels: HashMap<String, Vec<Option<Level>>>,
+    /// numId → abstractNumId.
+    nums: HashMap<String, String>,
+    /// Running counters per abstract list.
+    counters: HashMap<String, [u32; 9]>,
+}
+
+fn roman(mut n: u32) -> String {
+    const T: [(u32, &str); 13] = [
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ];
+    let mut s = String::new();
+    if n > 3999 {
+        return n.to_string();
+    }
+    for (v, r) in T {
+        while n >= v {
+            s.push_str(r);
+            n -= v;
+        }
+    }
+    s
+}
+
+fn letters(n: u32) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    // Word repeats the letter: a..z, aa..zz, aaa…
+    let c = char::from(b'a' + ((n - 1) % 26) as u8);
+    let times = ((n - 1) / 26 + 1).min(8) as usize;
+    std::iter::repeat_n(c, times).collect()
+}
+
+fn format_num(n: u32, fmt: NumFmt) -> String {
+    match fmt {
+        NumFmt::Decimal => n.to_string(),
+        NumFmt::LowerLetter => letters(n),
+        NumFmt::UpperLetter => letters(n).to_uppercase(),
+        NumFmt::LowerRoman => roman(n),
+        NumFmt::UpperRoman => roman(n).to_uppercase(),
+        NumFmt::None => String::new(),
+    }
+}
+
+impl Numbering {
+    fn parse(bytes: &[u8], budget: &Budget) -> Result<Self, ExtractError> {
+        let mut nb = Numbering::default();
+        let d = decode_part(bytes);
+        let mut r = SafeReader::new(&d, budget);
+        let mut abs: Option<String> = None;
+        let mut lvl: Option<(usize, Level)> = None;
+        let mut num: Option<String> = None;
+        loop {
+            match r.next()? {
+                Ev::Eof => break,
+                Ev::Start(e) if e.ns == Ns::W => match e.local.as_str() {
+                    "abstractNum" => abs = e.attr_ns(Ns::W, "abstractNumId").map(str::to_string),
+                    "lvl" if abs.is_some() => {
+                        let i = e
+                            .attr_ns(Ns::W, "ilvl")
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .filter(|i| *i < 9);
+                        lvl = i.map(|i| {
+                            (
+                                i,
+                                Level {
+                                    start: 1,
+                                    fmt: NumFmt::Decimal,
+                                    text: String::new(),
+                                },
+                            )
+                        });
+                    }
+                    "start" => {
+                        if let Some((_, l)) = lvl.as_mut() {
+                            l.start = w_val(&e).and_then(|v| v.parse().ok()).unwrap_or(1);
+                        }
+                    }
+                    "numFmt" => {
+                        if let Some((_, l)) = lvl.as_mut() {
+                            l.fmt = match w_val(&e) {
+                                Some("decimal" | "decimalZero") => NumFmt::Decimal,
+                                Some("lowerLetter") => NumFmt::LowerLetter,
+                                Some("upperLetter") => NumFmt::UpperLetter,
+                                Some("lowerRoman") => NumFmt::LowerRoman,
+                                Some("upperRoman") => NumFmt::UpperRoman,
+                                _ => NumFmt::None,
+                            };
+                        }
+                    }
+                    "lvlText" => {
+                        if let Some((_, l)) = lvl.as_mut() {
+                            l.text = w_val(&e).unwrap_or("").chars().take(32).collect();
+                        }
+                    }
+                    "num" => num = e.attr_ns(Ns::W, "numId").map(str::to_string),
+                    "abstractNumId" => {
+                        if let (Some(n), Some(a)) = (num.as_ref(), w_val(&e)) {
+                            nb.nums.insert(n.clone(), a.to_string());
+                        }
+                    }
+                    _ => {}
+                },
+                Ev::End { ns: Ns::W, local } => match local.as_str() {
+                    "lvl" => {
+                        if let (Some(a), Some((i, l))) = (abs.as_ref(), lvl.take()) {
+                            let v = nb.abstract_levels.entry(a.clone()).or_default();
+                            if v.len() <= i {
+                                v.resize(i + 1, None);
+                            }
+                            if let Some(slot) = v.get_mut(i) {
+                                *slot = Some(l);
+                            }
+                        }
+                    }
+                    "abstractNum" => abs = None,
+                    "num" => num = None,
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        Ok(nb)
+    }
+
+    /// Advances the list counter and returns the label for a paragraph at (numId, ilvl).
+    fn label(&mut self, num_id: &str, ilvl: usize) -> Option<String> {
+        let abs = self.nums.get(num_id)?.clone();
+        let levels = self.abstract_levels.get(&abs)?;
+        let ilvl = ilvl.min(8);
+        let starts: Vec<u32> = (0..9)
+            .map(|i| {
+                levels
+                    .get(i)
+                    .and_then(|l| l.as_ref())
+                    .map_or(1, |l| l.start)
+            })
+            .collect();
+        let lvl = levels.get(ilvl)?.as_ref()?.clone();
+        let c = self.counters.entry(abs).or_insert([0; 9]);
+        let start = starts.get(ilvl).copied().unwrap_or(1);
+        if let Some(cur) = c.get_mut(ilvl) {
+            *cur = if *cur == 0 {
+                start
+            } else {
+                cur.saturating_add(1)
+            };
+        }
+        for deeper in c.iter_mut().skip(ilvl + 1) {
+            *deeper = 0;
+        }
+        if lvl.fmt == NumFmt::None {
+            return None;
+        }
+        let mut out = String::new();
+        let mut chars = lvl.text.chars().peekable();
+        while let Some(ch) = chars.next() {
+            if ch == '%' {
+                if let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    chars.next();
+                    let i = (d as usize).saturating_sub(1).min(8);
+                    let fmt = levels
+                        .get(i)
+                        .and_then(|l| l.as_ref())
+                        .map_or(NumFmt::Decimal, |l| l.fmt);
+                    let n = c.get(i).copied().unwrap_or(0);
+                    let n = if n == 0 {
+                        starts.get(i).copied().unwrap_or(1)
+                    } else {
+                        n
+                    };
+                    out.push_str(&format_num(n, fmt));
+                    continue;
+                }
+            }
+            out.push(ch);
+        }
+        Some(out)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The walker over one story part (body, header, footnotes, comments…).
 
 #[derive(Debug, Clone)]
@@ -413,6 +631,10 @@ struct Package<'a, 'b> {
     pkg_rels: Vec<Rel>,
     main: String,
     styles: Styles,
+    numbering: Numbering,
+    /// Note references seen in stories and note marks seen in note parts (for "[n]" labels).
+    note_refs: u32,
+    note_marks: u32,
     out: Extracted,
 }
 
@@ -541,6 +763,9 @@ impl<'a, 'b> Package<'a, 'b> {
             pkg_rels,
             main,
             styles: Styles::default(),
+            numbering: Numbering::default(),
+            note_refs: 0,
+            note_marks: 0,
             out: Extracted::new(),
         })
     }
@@ -587,6 +812,11 @@ impl<'a, 'b> Package<'a, 'b> {
         if let Some(st) = rels.iter().find(|r| r.kind == "styles" && !r.external) {
             if let Some(b) = self.read(&st.target)? {
                 self.styles = Styles::parse(&b, self.budget)?;
+            }
+        }
+        if let Some(nr) = rels.iter().find(|r| r.kind == "numbering" && !r.external) {
+            if let Some(b) = self.read(&nr.target)? {
+                self.numbering = Numbering::parse(&b, self.budget)?;
             }
         }
 
@@ -717,7 +947,7 @@ impl<'a, 'b> Package<'a, 'b> {
                 Ev::Eof => break,
                 Ev::Start(e) => element = e.local,
                 Ev::Text(t) => {
-                    if !t.trim().is_empty() {
+                    if !t.trim().is_empty() && !is_bookkeeping_value(t.trim()) {
                         self.out.newline();
                         self.out.push(
                             t.trim(),
@@ -812,14 +1042,17 @@ impl<'a, 'b> Package<'a, 'b> {
                             shading: None,
                         },
                         (Ns::W, "pPr") => {
-                            let (style, shading) = read_ppr(&mut r)?;
-                            if let Some(Frame::Para {
-                                style: s,
-                                shading: sh,
-                            }) = frames.last_mut()
-                            {
-                                *s = style;
-                                *sh = shading;
+                            let pp = read_ppr(&mut r)?;
+                            if let Some(Frame::Para { style, shading }) = frames.last_mut() {
+                                *style = pp.style;
+                                *shading = pp.shading;
+                                if let Some((id, lvl)) = pp.num {
+                                    if let Some(label) = self.numbering.label(&id, lvl) {
+                                        let vis = base.union(self.inline_vis(&frames, page_bg));
+                                        self.out.push(&label, vis, &origin_p);
+                                        self.out.push_separator(" ");
+                                    }
+                                }
                             }
                             continue;
                         }
@@ -900,6 +1133,22 @@ impl<'a, 'b> Package<'a, 'b> {
                                 let mut b = [0u8; 4];
                                 self.emit(&frames, page_bg, base, c.encode_utf8(&mut b), &origin_p);
                             }
+                            Frame::Other {
+                                vis: Visibility::VISIBLE,
+                            }
+                        }
+                        (Ns::W, "footnoteReference" | "endnoteReference") => {
+                            self.note_refs += 1;
+                            let label = format!("[{}]", self.note_refs);
+                            self.emit(&frames, page_bg, base, &label, &origin_p);
+                            Frame::Other {
+                                vis: Visibility::VISIBLE,
+                            }
+                        }
+                        (Ns::W, "footnoteRef" | "endnoteRef") => {
+                            self.note_marks += 1;
+                            let label = format!("[{}]", self.note_marks);
+                            self.emit(&frames, page_bg, base, &label, &origin_p);
                             Frame::Other {
                                 vis: Visibility::VISIBLE,
                             }
@@ -1055,14 +1304,29 @@ impl<'a, 'b> Package<'a, 'b> {
     }
 }
 
+/// Counts, flags and timestamps in property parts carry no prose; leaving them out keeps
+/// hidden-text scanning focused.
+fn is_bookkeeping_value(v: &str) -> bool {
+    v.parse::<f64>().is_ok()
+        || v.eq_ignore_ascii_case("true")
+        || v.eq_ignore_ascii_case("false")
+        || (v.len() >= 10
+            && v.as_bytes().get(4) == Some(&b'-')
+            && v.bytes().take(4).all(|b| b.is_ascii_digit())
+            && v.bytes()
+                .all(|b| b.is_ascii_digit() || b"-:TZ.+".contains(&b)))
+}
+
 fn in_run(frames: &[Frame]) -> bool {
     frames.iter().any(|f| matches!(f, Frame::Run { .. }))
 }
 
 /// Reads a `w:pPr`: paragraph style and shading (the paragraph mark's `w:rPr` is skipped).
-fn read_ppr(r: &mut SafeReader) -> Result<(Option<String>, Option<Color>), ExtractError> {
+fn read_ppr(r: &mut SafeReader) -> Result<ParaProps, ExtractError> {
     let mut style = None;
     let mut shd = None;
+    let mut num_id = None;
+    let mut ilvl = 0usize;
     let end = r.depth().saturating_sub(1);
     loop {
         match r.next()? {
@@ -1073,6 +1337,9 @@ fn read_ppr(r: &mut SafeReader) -> Result<(Option<String>, Option<Color>), Extra
                     match e.local.as_str() {
                         "pStyle" => style = w_val(&e).map(str::to_string),
                         "shd" => shd = shading_fill(&e),
+                        "numPr" => continue,
+                        "numId" => num_id = w_val(&e).map(str::to_string),
+                        "ilvl" => ilvl = w_val(&e).and_then(|v| v.parse().ok()).unwrap_or(0),
                         _ => {}
                     }
                 }
@@ -1081,7 +1348,17 @@ fn read_ppr(r: &mut SafeReader) -> Result<(Option<String>, Option<Color>), Extra
             _ => {}
         }
     }
-    Ok((style, shd))
+    Ok(ParaProps {
+        style,
+        shading: shd,
+        num: num_id.filter(|n| n != "0").map(|n| (n, ilvl)),
+    })
+}
+
+struct ParaProps {
+    style: Option<String>,
+    shading: Option<Color>,
+    num: Option<(String, usize)>,
 }
 
 fn read_tcpr(r: &mut SafeReader) -> Result<Option<Color>, ExtractError> {
