@@ -12,6 +12,7 @@
 //! properties, custom XML, `mc:Fallback` duplicates and embedded documents. Macros and external
 //! relationships become signals; extraction still succeeds and policy decides.
 
+use crate::detect::normalize::is_invisible;
 use crate::error::ExtractError;
 use crate::extract::xmlsafe::{decode_part, Elem, Ev, Ns, SafeReader};
 use crate::extract::zipsafe::Archive;
@@ -26,6 +27,8 @@ const MAX_STYLE_CHAIN: usize = 32;
 const MIN_CONTRAST: f64 = 1.25;
 /// `w:sz` is in half-points; text under 2 pt is unreadable.
 const MIN_HALF_POINTS: u32 = 4;
+/// Field instructions longer than this are not inspected further (they are still extracted).
+const MAX_FIELD_INSTR: usize = 4096;
 
 pub fn extract(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError> {
     let zip = Archive::parse(bytes, budget)?;
@@ -1007,6 +1010,8 @@ impl<'a, 'b> Package<'a, 'b> {
         let mut frames: Vec<Frame> = Vec::new();
         let mut page_bg: Option<Color> = None;
         let origin_p = Origin::part(part).with_element("w:p");
+        // Instruction text of the complex field being read (between fldChar begin and separate).
+        let mut field: Option<String> = None;
         loop {
             let ev = r.next()?;
             match ev {
@@ -1019,7 +1024,14 @@ impl<'a, 'b> Package<'a, 'b> {
                         } else {
                             Origin::part(part).with_element(*element)
                         };
-                        self.out.push(&t, vis, &origin);
+                        if *element == "w:instrText" {
+                            if let Some(f) = field.as_mut() {
+                                if f.len() < MAX_FIELD_INSTR {
+                                    f.push_str(&t);
+                                }
+                            }
+                        }
+                        push_marking_invisible(&mut self.out, &t, vis, &origin);
                     }
                 }
                 Ev::End { ns, local } => {
@@ -1153,8 +1165,23 @@ impl<'a, 'b> Package<'a, 'b> {
                                 vis: Visibility::VISIBLE,
                             }
                         }
+                        (Ns::W, "fldChar") => {
+                            match e.attr_ns(Ns::W, "fldCharType") {
+                                Some("begin") => field = Some(String::new()),
+                                Some("separate" | "end") => {
+                                    if let Some(f) = field.take() {
+                                        self.check_field(&f, part);
+                                    }
+                                }
+                                _ => {}
+                            }
+                            Frame::Other {
+                                vis: Visibility::VISIBLE,
+                            }
+                        }
                         (Ns::W, "fldSimple") => {
                             if let Some(instr) = e.attr_ns(Ns::W, "instr") {
+                                self.check_field(instr, part);
                                 let o = Origin::part(part).with_element("w:fldSimple@w:instr");
                                 self.out
                                     .push(instr.trim(), base.with(Hidden::NonRendered), &o);
@@ -1219,6 +1246,27 @@ impl<'a, 'b> Package<'a, 'b> {
         }
         self.out.paragraph_break();
         Ok(())
+    }
+
+    /// Fields that pull content from elsewhere or run commands when the document updates.
+    fn check_field(&mut self, instr: &str, part: &str) {
+        let word = instr
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        let detail = match word.as_str() {
+            "INCLUDEPICTURE" | "INCLUDETEXT" | "IMPORT" | "LINK" | "INCLUDE" => {
+                "field that loads external content"
+            }
+            "DDE" | "DDEAUTO" => "DDE field (can launch programs)",
+            _ => return,
+        };
+        self.out.signal(
+            SignalKind::ExternalReference,
+            format!("{detail}: {word}"),
+            Origin::part(part).with_element("w:instrText"),
+        );
     }
 
     fn alt_text(&mut self, e: &Elem, frames: &[Frame], base: Visibility, part: &str) {
@@ -1301,6 +1349,36 @@ impl<'a, 'b> Package<'a, 'b> {
             }
         }
         vis
+    }
+}
+
+/// Pushes `s`, giving runs of characters that render as nothing (zero-width, bidi controls,
+/// Unicode tags) their own `InvisibleChars` span: they are how instructions hide in plain sight.
+fn push_marking_invisible(out: &mut Extracted, s: &str, vis: Visibility, origin: &Origin) {
+    let mut start = 0;
+    let mut cur_inv = false;
+    for (i, c) in s.char_indices() {
+        let inv = is_invisible(c);
+        if inv != cur_inv {
+            if let Some(seg) = s.get(start..i) {
+                let v = if cur_inv {
+                    vis.with(Hidden::InvisibleChars)
+                } else {
+                    vis
+                };
+                out.push(seg, v, origin);
+            }
+            start = i;
+            cur_inv = inv;
+        }
+    }
+    if let Some(seg) = s.get(start..) {
+        let v = if cur_inv {
+            vis.with(Hidden::InvisibleChars)
+        } else {
+            vis
+        };
+        out.push(seg, v, origin);
     }
 }
 

@@ -158,6 +158,8 @@ impl<'a> Archive<'a> {
         let mut by_name = HashMap::with_capacity(usize::from(n_total));
         // (start, end) of every local header + data, for the overlap check.
         let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(usize::from(n_total));
+        let mut name_mismatch: Option<ExtractError> = None;
+        let mut local_offsets = std::collections::HashSet::with_capacity(usize::from(n_total));
         let mut pos = cd_start;
         while pos < cd_end {
             if entries.len() as u64 >= limits.max_archive_entries {
@@ -206,8 +208,12 @@ impl<'a> Archive<'a> {
                 ));
             }
 
-            // Cross-check the local header.
+            // Cross-check the local header. Two directory entries sharing one local header is
+            // the classic overlapping-entry bomb; say so rather than report a name mismatch.
             let lh = lh_off as usize;
+            if !local_offsets.insert(lh) {
+                return Err(ExtractError::Hostile("overlapping archive entries".into()));
+            }
             if data.get(lh..lh + 4) != Some(&LFH_SIG[..]) {
                 return Err(ExtractError::malformed(
                     FORMAT,
@@ -225,8 +231,9 @@ impl<'a> Archive<'a> {
             let lname = data
                 .get(lname_start..lname_start + lname_len)
                 .ok_or_else(|| truncated("local name"))?;
-            if lname != raw_name {
-                return Err(ExtractError::Hostile(
+            if lname != raw_name && name_mismatch.is_none() {
+                // Reported after the overlap check, which explains most mismatches.
+                name_mismatch = Some(ExtractError::Hostile(
                     "local header name differs from central directory".into(),
                 ));
             }
@@ -270,6 +277,9 @@ impl<'a> Archive<'a> {
         ranges.sort_unstable();
         if ranges.windows(2).any(|w| w[1].0 < w[0].1) {
             return Err(ExtractError::Hostile("overlapping archive entries".into()));
+        }
+        if let Some(e) = name_mismatch {
+            return Err(e);
         }
         budget.check_time()?;
         Ok(Archive {
