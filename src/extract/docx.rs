@@ -1466,5 +1466,17 @@ fn extract_nested_docx(bytes: &[u8], budget: &Budget) -> Result<Extracted, Extra
             "embedded archive is not OPC".into(),
         ));
     }
-    Package::open(zip, budget)?.extract()
+    let pkg = Package::open(zip, budget)?;
+    let is_word = pkg
+        .ct
+        .of(&pkg.main)
+        .map_or(pkg.main.starts_with("word/"), |t| {
+            t.contains("wordprocessingml") || t.contains("ms-word")
+        });
+    if !is_word {
+        return Err(ExtractError::Unsupported(
+            "embedded package is not a Word document".into(),
+        ));
+    }
+    pkg.extract()
 }
