@@ -50,7 +50,7 @@ impl ContentTypes {
         let d = decode_part(bytes);
         let mut r = SafeReader::new(&d, budget);
         loop {
-            match r.next()? {
+            match r.next_event()? {
                 Ev::Eof => break,
                 Ev::Start(e) if e.local == "Default" => {
                     if let (Some(x), Some(t)) = (e.attr("Extension"), e.attr("ContentType")) {
@@ -128,7 +128,7 @@ fn parse_rels(bytes: &[u8], source: &str, budget: &Budget) -> Result<Vec<Rel>, E
     let mut r = SafeReader::new(&d, budget);
     let mut rels = Vec::new();
     loop {
-        match r.next()? {
+        match r.next_event()? {
             Ev::Eof => break,
             Ev::Start(e) if e.local == "Relationship" => {
                 let (Some(id), Some(ty), Some(target)) =
@@ -269,7 +269,7 @@ fn read_rpr(r: &mut SafeReader) -> Result<(RunProps, Option<String>), ExtractErr
     let mut style = None;
     let end = r.depth().saturating_sub(1);
     loop {
-        match r.next()? {
+        match r.next_event()? {
             Ev::Eof => break,
             Ev::End { .. } if r.depth() == end => break,
             Ev::Start(e) if e.ns == Ns::W => {
@@ -317,7 +317,7 @@ impl Styles {
         let mut cur: Option<(String, Style)> = None;
         let mut in_defaults = false;
         loop {
-            match r.next()? {
+            match r.next_event()? {
                 Ev::Eof => break,
                 Ev::Start(e) if e.ns == Ns::W => match e.local.as_str() {
                     "docDefaults" => in_defaults = true,
@@ -472,7 +472,7 @@ impl Numbering {
         let mut lvl: Option<(usize, Level)> = None;
         let mut num: Option<String> = None;
         loop {
-            match r.next()? {
+            match r.next_event()? {
                 Ev::Eof => break,
                 Ev::Start(e) if e.ns == Ns::W => match e.local.as_str() {
                     "abstractNum" => abs = e.attr_ns(Ns::W, "abstractNumId").map(str::to_string),
@@ -946,7 +946,7 @@ impl<'a, 'b> Package<'a, 'b> {
         let mut r = SafeReader::new(&d, self.budget);
         let mut element = String::new();
         loop {
-            match r.next()? {
+            match r.next_event()? {
                 Ev::Eof => break,
                 Ev::Start(e) => element = e.local,
                 Ev::Text(t) => {
@@ -1013,7 +1013,7 @@ impl<'a, 'b> Package<'a, 'b> {
         // Instruction text of the complex field being read (between fldChar begin and separate).
         let mut field: Option<String> = None;
         loop {
-            let ev = r.next()?;
+            let ev = r.next_event()?;
             match ev {
                 Ev::Eof => break,
                 Ev::Text(t) => {
@@ -1407,7 +1407,7 @@ fn read_ppr(r: &mut SafeReader) -> Result<ParaProps, ExtractError> {
     let mut ilvl = 0usize;
     let end = r.depth().saturating_sub(1);
     loop {
-        match r.next()? {
+        match r.next_event()? {
             Ev::Eof => break,
             Ev::End { .. } if r.depth() == end => break,
             Ev::Start(e) => {
@@ -1443,7 +1443,7 @@ fn read_tcpr(r: &mut SafeReader) -> Result<Option<Color>, ExtractError> {
     let mut shd = None;
     let end = r.depth().saturating_sub(1);
     loop {
-        match r.next()? {
+        match r.next_event()? {
             Ev::Eof => break,
             Ev::End { .. } if r.depth() == end => break,
             Ev::Start(e) => {
@@ -1479,4 +1479,384 @@ fn extract_nested_docx(bytes: &[u8], budget: &Budget) -> Result<Extracted, Extra
         ));
     }
     pkg.extract()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::zipsafe::testzip::{build, member};
+    use crate::limits::Limits;
+
+    const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+    const STRICT_W: &str = "http://purl.oclc.org/ooxml/wordprocessingml/main";
+    const REL_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    const RT: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+    fn doc_xml(body: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{W}" xmlns:r="{REL_NS}" xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"><w:body>{body}</w:body></w:document>"#
+        )
+    }
+
+    /// A package with `document` as the main part plus extra parts and document relationships.
+    fn package(document: &str, parts: &[(&str, &str)], rels: &[(&str, &str, &str)]) -> Vec<u8> {
+        package_with(
+            document,
+            parts,
+            rels,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        )
+    }
+
+    fn package_with(
+        document: &str,
+        parts: &[(&str, &str)],
+        rels: &[(&str, &str, &str)],
+        main_ct: &str,
+    ) -> Vec<u8> {
+        let ct = format!(
+            r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="htm" ContentType="text/html"/><Override PartName="/word/main.xml" ContentType="{main_ct}"/></Types>"#
+        );
+        let pkg_rels = format!(
+            r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{RT}/officeDocument" Target="word/main.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/></Relationships>"#
+        );
+        let mut doc_rels = String::from(
+            r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
+        );
+        for (id, kind, target) in rels {
+            let mode = if target.starts_with("http") {
+                r#" TargetMode="External""#
+            } else {
+                ""
+            };
+            doc_rels.push_str(&format!(
+                r#"<Relationship Id="{id}" Type="{RT}/{kind}" Target="{target}"{mode}/>"#
+            ));
+        }
+        doc_rels.push_str("</Relationships>");
+        let mut ms = vec![
+            member("[Content_Types].xml", ct.as_bytes()),
+            member("_rels/.rels", pkg_rels.as_bytes()),
+            member("word/main.xml", document.as_bytes()),
+            member("word/_rels/main.xml.rels", doc_rels.as_bytes()),
+        ];
+        for (n, c) in parts {
+            ms.push(member(n, c.as_bytes()));
+        }
+        build(&ms)
+    }
+
+    fn run(bytes: &[u8]) -> Result<Extracted, ExtractError> {
+        let l = Limits::default();
+        let b = Budget::new(&l);
+        let x = extract(bytes, &b)?;
+        x.check_invariants()
+            .map_err(|e| ExtractError::malformed(FORMAT, e))?;
+        Ok(x)
+    }
+
+    /// Visibility reasons of the span holding `needle`.
+    fn vis_of(x: &Extracted, needle: &str) -> Visibility {
+        let i = x
+            .text
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in {:?}", x.text));
+        x.visibility_of(i..i + needle.len())
+    }
+
+    #[test]
+    fn body_tables_and_run_visibility() {
+        let styles = format!(
+            r#"<w:styles xmlns:w="{W}"><w:docDefaults><w:rPrDefault><w:rPr><w:sz w:val="22"/></w:rPr></w:rPrDefault></w:docDefaults><w:style w:type="character" w:styleId="Ghost"><w:rPr><w:vanish/></w:rPr></w:style><w:style w:type="character" w:styleId="GhostChild"><w:basedOn w:val="Ghost"/></w:style><w:style w:type="paragraph" w:styleId="Pale"><w:rPr><w:color w:val="FEFEFE"/></w:rPr></w:style></w:styles>"#
+        );
+        let body = r#"<w:p><w:r><w:t>Visible one</w:t><w:tab/><w:t>after tab</w:t><w:br/><w:t>next line</w:t></w:r></w:p>
+<w:tbl><w:tr><w:tc><w:p><w:r><w:t>cellA</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>cellB</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
+<w:p><w:r><w:rPr><w:vanish/></w:rPr><w:t>vanished words</w:t></w:r><w:r><w:rPr><w:vanish w:val="0"/></w:rPr><w:t>unvanished words</w:t></w:r></w:p>
+<w:p><w:r><w:rPr><w:rStyle w:val="GhostChild"/></w:rPr><w:t>styled ghost</w:t></w:r></w:p>
+<w:p><w:pPr><w:pStyle w:val="Pale"/></w:pPr><w:r><w:t>pale paragraph</w:t></w:r><w:r><w:rPr><w:color w:val="000000"/></w:rPr><w:t>dark override</w:t></w:r></w:p>
+<w:p><w:r><w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t>white text</w:t></w:r><w:r><w:rPr><w:color w:val="FFFFFF"/><w:highlight w:val="black"/></w:rPr><w:t>white on black</w:t></w:r><w:r><w:rPr><w:color w:val="336699"/><w:shd w:val="clear" w:fill="336699"/></w:rPr><w:t>blue on blue</w:t></w:r></w:p>
+<w:p><w:r><w:rPr><w:sz w:val="2"/></w:rPr><w:t>one point text</w:t></w:r><w:r><w:rPr><w:webHidden/></w:rPr><w:t>web hidden</w:t></w:r></w:p>"#;
+        let d = package(
+            &doc_xml(body),
+            &[("word/styles.xml", &styles)],
+            &[("rId1", "styles", "styles.xml")],
+        );
+        let x = run(&d).unwrap();
+        let v = x.visible_text();
+        for s in [
+            "Visible one\tafter tab\nnext line",
+            "cellA",
+            "cellB",
+            "unvanished words",
+            "dark override",
+            "white on black",
+        ] {
+            assert!(v.contains(s), "{s:?} missing from {v:?}");
+        }
+        assert!(!v.contains("cellAcellB"));
+        assert!(vis_of(&x, "vanished words").contains(Hidden::VanishedRun));
+        assert!(vis_of(&x, "styled ghost").contains(Hidden::VanishedRun));
+        assert!(vis_of(&x, "pale paragraph").contains(Hidden::LowContrast));
+        assert!(vis_of(&x, "white text").contains(Hidden::LowContrast));
+        assert!(vis_of(&x, "blue on blue").contains(Hidden::LowContrast));
+        assert!(vis_of(&x, "one point text").contains(Hidden::TinyFont));
+        assert!(vis_of(&x, "web hidden").contains(Hidden::VanishedRun));
+        assert!(vis_of(&x, "white on black").is_visible());
+        assert!(vis_of(&x, "cellA").is_visible());
+        let sp = x.spans.iter().find(|s| s.visibility.is_visible()).unwrap();
+        assert_eq!(sp.origin, Origin::part("word/main.xml").with_element("w:p"));
+    }
+
+    #[test]
+    fn tracked_changes_fields_alt_text_and_alternate_content() {
+        let body = r#"<w:p><w:ins><w:r><w:t>inserted text</w:t></w:r></w:ins><w:del><w:r><w:delText>deleted text</w:delText></w:r></w:del></w:p>
+<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> DDEAUTO c:\\x.exe </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>field result</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>
+<w:p><w:fldSimple w:instr=" AUTHOR secret-instr "><w:r><w:t>simple result</w:t></w:r></w:fldSimple></w:p>
+<w:p><w:r><w:drawing><wp:inline><wp:docPr id="1" name="Pic" descr="picture description"/></wp:inline></w:drawing></w:r></w:p>
+<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:txbxContent><w:p><w:r><w:t>boxed text</w:t></w:r></w:p></w:txbxContent></mc:Choice><mc:Fallback><w:txbxContent><w:p><w:r><w:t>boxed text</w:t></w:r></w:p></w:txbxContent></mc:Fallback></mc:AlternateContent></w:r></w:p>"#;
+        let x = run(&package(&doc_xml(body), &[], &[])).unwrap();
+        let v = x.visible_text();
+        assert!(
+            v.contains("inserted text")
+                && v.contains("field result")
+                && v.contains("simple result")
+        );
+        assert_eq!(v.matches("boxed text").count(), 1);
+        assert!(vis_of(&x, "deleted text").contains(Hidden::TrackedDeletion));
+        assert!(vis_of(&x, "DDEAUTO").contains(Hidden::NonRendered));
+        assert!(vis_of(&x, "secret-instr").contains(Hidden::NonRendered));
+        assert!(vis_of(&x, "picture description").contains(Hidden::AltText));
+        assert!(x
+            .signals
+            .iter()
+            .any(|s| s.kind == SignalKind::ExternalReference && s.detail.contains("DDE")));
+    }
+
+    #[test]
+    fn side_parts_comments_notes_headers_metadata() {
+        let body = r#"<w:p><w:r><w:t>main body</w:t></w:r><w:r><w:footnoteReference w:id="2"/></w:r></w:p>"#;
+        let notes = format!(
+            r#"<w:footnotes xmlns:w="{W}"><w:footnote w:type="separator" w:id="0"><w:p><w:r><w:t>SEPARATOR</w:t></w:r></w:p></w:footnote><w:footnote w:id="2"><w:p><w:r><w:footnoteRef/><w:t>note text</w:t></w:r></w:p></w:footnote></w:footnotes>"#
+        );
+        let comments = format!(
+            r#"<w:comments xmlns:w="{W}"><w:comment w:id="0"><w:p><w:r><w:t>comment text</w:t></w:r></w:p></w:comment></w:comments>"#
+        );
+        let header =
+            format!(r#"<w:hdr xmlns:w="{W}"><w:p><w:r><w:t>header text</w:t></w:r></w:p></w:hdr>"#);
+        let core = r#"<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>property text</dc:description><cp:revision>3</cp:revision></cp:coreProperties>"#;
+        let custom = r#"<root><field>custom xml text</field></root>"#;
+        let d = package(
+            &doc_xml(body),
+            &[
+                ("word/footnotes.xml", &notes),
+                ("word/comments.xml", &comments),
+                ("word/header1.xml", &header),
+                ("docProps/core.xml", core),
+                ("customXml/item1.xml", custom),
+            ],
+            &[
+                ("rId1", "footnotes", "footnotes.xml"),
+                ("rId2", "comments", "comments.xml"),
+                ("rId3", "header", "header1.xml"),
+                ("rId4", "attachedTemplate", "http://example.invalid/t.dotm"),
+                ("rId5", "hyperlink", "http://example.invalid/"),
+            ],
+        );
+        let x = run(&d).unwrap();
+        let v = x.visible_text();
+        assert!(v.contains("main body[1]"), "{v:?}");
+        assert!(v.contains("[1]note text") && v.contains("header text"));
+        assert!(!x.text.contains("SEPARATOR"));
+        assert!(vis_of(&x, "comment text").contains(Hidden::Comment));
+        assert!(vis_of(&x, "property text").contains(Hidden::Metadata));
+        assert!(vis_of(&x, "custom xml text").contains(Hidden::NonRendered));
+        assert!(!x.text.contains('3'), "numeric bookkeeping is skipped");
+        let ext: Vec<_> = x
+            .signals
+            .iter()
+            .filter(|s| s.kind == SignalKind::ExternalReference)
+            .collect();
+        assert_eq!(ext.len(), 1, "hyperlinks are not signalled: {ext:?}");
+    }
+
+    #[test]
+    fn strict_namespaces_and_numbering() {
+        let doc = format!(
+            r#"<w:document xmlns:w="{STRICT_W}"><w:body><w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr><w:r><w:t>first item</w:t></w:r></w:p><w:p><w:pPr><w:numPr><w:ilvl w:val="1"/><w:numId w:val="1"/></w:numPr></w:pPr><w:r><w:t>sub item</w:t></w:r></w:p><w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr><w:r><w:rPr><w:vanish/></w:rPr><w:t>second item</w:t></w:r></w:p></w:body></w:document>"#
+        );
+        let numbering = format!(
+            r#"<w:numbering xmlns:w="{STRICT_W}"><w:abstractNum w:abstractNumId="7"><w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1)"/></w:lvl><w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerRoman"/><w:lvlText w:val="%1.%2."/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="7"/></w:num></w:numbering>"#
+        );
+        let x = run(&package(
+            &doc,
+            &[("word/numbering.xml", &numbering)],
+            &[("rId1", "numbering", "numbering.xml")],
+        ))
+        .unwrap();
+        let v = x.visible_text();
+        assert!(v.contains("1) first item"), "{v:?}");
+        assert!(v.contains("1.i. sub item"), "{v:?}");
+        assert!(v.contains("2) "), "{v:?}");
+        assert!(vis_of(&x, "second item").contains(Hidden::VanishedRun));
+    }
+
+    #[test]
+    fn macros_and_invisible_characters() {
+        let tags: String = "hi"
+            .chars()
+            .map(|c| char::from_u32(0xE0000 + c as u32).unwrap())
+            .collect();
+        let body = format!("<w:p><w:r><w:t>plain{tags}words</w:t></w:r></w:p>");
+        let d = package_with(
+            &doc_xml(&body),
+            &[("word/vbaProject.bin", "binary")],
+            &[],
+            "application/vnd.ms-word.document.macroEnabled.main+xml",
+        );
+        let x = run(&d).unwrap();
+        assert!(x.signals.iter().any(|s| s.kind == SignalKind::Macros));
+        assert_eq!(x.visible_text().trim(), "plainwords");
+        assert!(vis_of(&x, &tags).contains(Hidden::InvisibleChars));
+    }
+
+    #[test]
+    fn nested_documents_and_alt_chunks() {
+        let inner = package(
+            &doc_xml("<w:p><w:r><w:t>inner words</w:t></w:r></w:p>"),
+            &[],
+            &[],
+        );
+        let body = r#"<w:p><w:r><w:t>outer words</w:t></w:r></w:p><w:altChunk r:id="rIdA"/>"#;
+        let html = "<html><body><p>chunk words</p><script>nope()</script></body></html>";
+        let mut ms = vec![];
+        let outer = package(
+            &doc_xml(body),
+            &[("word/chunk.htm", html)],
+            &[("rIdA", "aFChunk", "chunk.htm")],
+        );
+        // Re-pack with the binary nested package under word/embeddings.
+        let a: Vec<u8> = {
+            let l = Limits::default();
+            let b = Budget::new(&l);
+            let z = Archive::parse(&outer, &b).unwrap();
+            for e in z.entries() {
+                ms.push(member(&e.name, &z.read(e, &b).unwrap()));
+            }
+            ms.push(member("word/embeddings/inner.docx", &inner));
+            build(&ms)
+        };
+        let x = run(&a).unwrap();
+        let v = x.visible_text();
+        assert!(
+            v.contains("outer words") && v.contains("chunk words"),
+            "{v:?}"
+        );
+        assert!(!v.contains("nope") && !v.contains("inner words"));
+        assert!(vis_of(&x, "inner words").contains(Hidden::Attachment));
+
+        // Depth cap: the nested document cannot be opened at depth 0 allowance.
+        let l = Limits {
+            max_nesting_depth: 0,
+            ..Limits::default()
+        };
+        let b = Budget::new(&l);
+        assert!(matches!(
+            extract(&a, &b),
+            Err(ExtractError::Limit {
+                limit: crate::error::Limit::NestingDepth,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn hostile_parts_are_typed_errors() {
+        let dtd = r#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><w:document xmlns:w="x"><w:body/></w:document>"#;
+        assert!(matches!(
+            run(&package(dtd, &[], &[])),
+            Err(ExtractError::Hostile(_))
+        ));
+        let deep = format!(
+            "<w:document xmlns:w=\"{W}\"><w:body>{}{}</w:body></w:document>",
+            "<w:sdt>".repeat(300),
+            "</w:sdt>".repeat(300)
+        );
+        assert!(matches!(
+            run(&package(&deep, &[], &[])),
+            Err(ExtractError::Limit {
+                limit: crate::error::Limit::XmlDepth,
+                ..
+            })
+        ));
+        let no_ct = build(&[member("word/document.xml", doc_xml("").as_bytes())]);
+        assert!(matches!(run(&no_ct), Err(ExtractError::Malformed { .. })));
+        // Garbage must never panic.
+        let good = package(&doc_xml("<w:p><w:r><w:t>x</w:t></w:r></w:p>"), &[], &[]);
+        for i in (0..good.len()).step_by(7) {
+            let mut bad = good.clone();
+            bad[i] ^= 0x5A;
+            let _ = run(&bad);
+            let _ = run(&good[..i]);
+        }
+    }
+
+    #[test]
+    fn contrast_and_targets() {
+        assert!(contrast((255, 255, 255), (254, 254, 254)) < MIN_CONTRAST);
+        assert!(contrast((0, 0, 0), (255, 255, 255)) > 20.0);
+        assert_eq!(
+            resolve_target("word/document.xml", "../customXml/item1.xml").as_deref(),
+            Some("customXml/item1.xml")
+        );
+        assert_eq!(
+            resolve_target("word/document.xml", "/word/x.xml").as_deref(),
+            Some("word/x.xml")
+        );
+        assert_eq!(resolve_target("word/document.xml", "../../x"), None);
+        assert_eq!(
+            rels_name("word/document.xml"),
+            "word/_rels/document.xml.rels"
+        );
+        assert_eq!(roman(14), "xiv");
+        assert_eq!(letters(28), "bb");
+    }
+
+    /// Throughput over the shared corpus, in one process. Skips when the corpus is absent.
+    /// Run: `cargo test --lib extract::docx::tests::throughput -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn throughput() {
+        let dir = std::path::Path::new("/work/shared/corpus/docs/docx");
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            eprintln!("shared corpus absent; skipping");
+            return;
+        };
+        let files: Vec<Vec<u8>> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "docx" || x == "docm"))
+            .filter_map(|p| std::fs::read(p).ok())
+            .collect();
+        let total: usize = files.iter().map(Vec::len).sum();
+        let l = Limits::default();
+        let rounds = 5;
+        let t = std::time::Instant::now();
+        let mut ok = 0;
+        for _ in 0..rounds {
+            for f in &files {
+                let b = Budget::new(&l);
+                if extract(f, &b).is_ok() {
+                    ok += 1;
+                }
+            }
+        }
+        let secs = t.elapsed().as_secs_f64();
+        let mb = (total * rounds) as f64 / (1024.0 * 1024.0);
+        eprintln!(
+            "docx throughput: {} files x {rounds}, {ok} ok, {mb:.2} MiB in {secs:.2} s = {:.2} MiB/s",
+            files.len(),
+            mb / secs
+        );
+        assert!(ok > 0);
+    }
 }

@@ -181,7 +181,7 @@ impl<'i, 'b> SafeReader<'i, 'b> {
         self.depth
     }
 
-    pub fn next(&mut self) -> Result<Ev, ExtractError> {
+    pub fn next_event(&mut self) -> Result<Ev, ExtractError> {
         loop {
             if self.done {
                 return Ok(Ev::Eof);
@@ -280,7 +280,7 @@ impl<'i, 'b> SafeReader<'i, 'b> {
     pub fn skip_element(&mut self) -> Result<(), ExtractError> {
         let target = self.depth.saturating_sub(1);
         loop {
-            match self.next()? {
+            match self.next_event()? {
                 Ev::Eof => return Ok(()),
                 Ev::End { .. } if self.depth == target => return Ok(()),
                 _ => {}
@@ -299,7 +299,7 @@ mod tests {
         let mut r = SafeReader::new(xml.as_bytes(), &b);
         let mut v = Vec::new();
         loop {
-            match r.next()? {
+            match r.next_event()? {
                 Ev::Eof => return Ok(v),
                 e => v.push(e),
             }
@@ -380,8 +380,8 @@ mod tests {
         bytes.extend_from_slice(b"<a>ok</a>");
         let d = decode_part(&bytes);
         let mut r = SafeReader::new(&d, &b);
-        assert!(matches!(r.next().unwrap(), Ev::Start(_)));
-        assert!(matches!(r.next().unwrap(), Ev::Text(t) if t == "ok"));
+        assert!(matches!(r.next_event().unwrap(), Ev::Start(_)));
+        assert!(matches!(r.next_event().unwrap(), Ev::Text(t) if t == "ok"));
         let u16: Vec<u8> = [0xFF, 0xFE]
             .into_iter()
             .chain("<a>é</a>".encode_utf16().flat_map(|u| u.to_le_bytes()))
