@@ -826,15 +826,23 @@ impl<'a, 'b> Package<'a, 'b> {
         self.walk(&main, &rels, Visibility::VISIBLE)?;
 
         let mut done: HashSet<String> = HashSet::new();
-        for kind in ["footnotes", "endnotes", "header", "footer", "comments"] {
+        for kind in [
+            "footnotes",
+            "endnotes",
+            "header",
+            "footer",
+            "comments",
+            "glossaryDocument",
+        ] {
             for r in rels.iter().filter(|r| r.kind == kind && !r.external) {
                 if !done.insert(r.target.to_lowercase()) {
                     continue;
                 }
-                let vis = if kind == "comments" {
-                    Visibility::hidden(Hidden::Comment)
-                } else {
-                    Visibility::VISIBLE
+                let vis = match kind {
+                    "comments" => Visibility::hidden(Hidden::Comment),
+                    // Building blocks are stored in the file but not rendered in the document.
+                    "glossaryDocument" => Visibility::hidden(Hidden::NonRendered),
+                    _ => Visibility::VISIBLE,
                 };
                 let prels = self.rels_of(&r.target)?;
                 self.walk(&r.target, &prels, vis)?;
@@ -1032,6 +1040,7 @@ impl<'a, 'b> Package<'a, 'b> {
                             }
                         }
                         push_marking_invisible(&mut self.out, &t, vis, &origin);
+                        self.budget.check_text(self.out.text.len())?;
                     }
                 }
                 Ev::End { ns, local } => {
@@ -1819,6 +1828,44 @@ mod tests {
         );
         assert_eq!(roman(14), "xiv");
         assert_eq!(letters(28), "bb");
+    }
+
+    /// Second line of defence: with the ratio cap switched off, the shared bombs must still end
+    /// in typed limits (bytes produced, XML depth). Skips when the corpus is absent.
+    #[test]
+    #[ignore]
+    fn shared_bombs_without_ratio_cap() {
+        let dir = std::path::Path::new("/work/shared/corpus/docs/bombs");
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            eprintln!("shared corpus absent; skipping");
+            return;
+        };
+        let l = Limits {
+            max_compression_ratio: u64::MAX,
+            ..Limits::default()
+        };
+        for p in rd.filter_map(|e| e.ok()).map(|e| e.path()) {
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string();
+            if !name.ends_with(".docx")
+                || name.starts_with("macro_")
+                || name.starts_with("mismatch_")
+            {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&p) else {
+                continue;
+            };
+            let b = Budget::new(&l);
+            let t = std::time::Instant::now();
+            let r = extract(&bytes, &b);
+            eprintln!("{name}: {:?} in {:?}", r.as_ref().err(), t.elapsed());
+            assert!(r.is_err(), "{name} extracted");
+            assert!(t.elapsed().as_secs() < 10);
+        }
     }
 
     /// Throughput over the shared corpus, in one process. Skips when the corpus is absent.
