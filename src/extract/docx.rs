@@ -1020,6 +1020,9 @@ impl<'a, 'b> Package<'a, 'b> {
         let origin_p = Origin::part(part).with_element("w:p");
         // Instruction text of the complex field being read (between fldChar begin and separate).
         let mut field: Option<String> = None;
+        // Text-box nesting, so text-box text is attributed to `w:txbxContent`.
+        let mut txbx: u32 = 0;
+        let origin_txbx = Origin::part(part).with_element("w:txbxContent");
         loop {
             let ev = r.next_event()?;
             match ev {
@@ -1027,7 +1030,9 @@ impl<'a, 'b> Package<'a, 'b> {
                 Ev::Text(t) => {
                     if let Some(Frame::Text { vis, element }) = frames.last() {
                         let vis = base.union(*vis);
-                        let origin = if *element == "w:p" {
+                        let origin = if *element == "w:p" && txbx > 0 {
+                            origin_txbx.clone()
+                        } else if *element == "w:p" {
                             origin_p.clone()
                         } else {
                             Origin::part(part).with_element(*element)
@@ -1052,6 +1057,7 @@ impl<'a, 'b> Package<'a, 'b> {
                                 self.budget.check_text(self.out.text.len())?;
                             }
                             "tc" | "tr" => self.out.newline(),
+                            "txbxContent" => txbx = txbx.saturating_sub(1),
                             _ => {}
                         }
                     }
@@ -1090,6 +1096,12 @@ impl<'a, 'b> Package<'a, 'b> {
                             continue;
                         }
                         (Ns::W, "tc") => Frame::Cell { shading: None },
+                        (Ns::W, "txbxContent") => {
+                            txbx += 1;
+                            Frame::Other {
+                                vis: Visibility::VISIBLE,
+                            }
+                        }
                         (Ns::W, "tcPr") => {
                             let sh = read_tcpr(&mut r)?;
                             if let Some(Frame::Cell { shading }) = frames.last_mut() {
