@@ -803,15 +803,7 @@ impl<'a, 'b> Package<'a, 'b> {
             );
         }
         let rels = self.rels_of(&main)?;
-        for r in self.pkg_rels.iter().chain(rels.iter()) {
-            if r.external && r.kind != "hyperlink" {
-                self.out.signal(
-                    SignalKind::ExternalReference,
-                    format!("external relationship: {}", r.kind),
-                    main_origin.clone(),
-                );
-            }
-        }
+        self.external_relationships()?;
         if let Some(st) = rels.iter().find(|r| r.kind == "styles" && !r.external) {
             if let Some(b) = self.read(&st.target)? {
                 self.styles = Styles::parse(&b, self.budget)?;
@@ -854,6 +846,41 @@ impl<'a, 'b> Package<'a, 'b> {
         self.embeddings()?;
         self.budget.check_text(self.out.text.len())?;
         Ok(self.out)
+    }
+
+    /// External targets in any relationship part: remote templates (settings.xml.rels), linked
+    /// OLE objects, frames, images. Plain hyperlinks are ordinary and not reported.
+    fn external_relationships(&mut self) -> Result<(), ExtractError> {
+        let rel_parts: Vec<String> = self
+            .zip
+            .entries()
+            .iter()
+            .filter(|e| e.name.to_ascii_lowercase().ends_with(".rels"))
+            .map(|e| e.name.clone())
+            .collect();
+        for rp in rel_parts {
+            // The source part of `dir/_rels/name.rels` is `dir/name`.
+            let source = rp
+                .rsplit_once("_rels/")
+                .map(|(dir, f)| format!("{dir}{}", f.trim_end_matches(".rels")))
+                .unwrap_or_default();
+            let Some(bytes) = self.read(&rp)? else {
+                continue;
+            };
+            let rels = match parse_rels(&bytes, &source, self.budget) {
+                Ok(r) => r,
+                Err(e) if is_nested_error_fatal(&e) => return Err(e),
+                Err(_) => continue,
+            };
+            for r in rels.iter().filter(|r| r.external && r.kind != "hyperlink") {
+                self.out.signal(
+                    SignalKind::ExternalReference,
+                    format!("external relationship: {}", r.kind),
+                    Origin::part(source.clone()),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// docProps core/app/custom: every leaf text, hidden as metadata.
@@ -1698,6 +1725,23 @@ mod tests {
             .filter(|s| s.kind == SignalKind::ExternalReference)
             .collect();
         assert_eq!(ext.len(), 1, "hyperlinks are not signalled: {ext:?}");
+
+        // A remote template declared by the settings part's relationships (template injection).
+        let settings_rels = format!(
+            r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{RT}/attachedTemplate" Target="https://example.invalid/t.dotm" TargetMode="External"/></Relationships>"#
+        );
+        let d = package(
+            &doc_xml("<w:p/>"),
+            &[("word/_rels/settings.xml.rels", &settings_rels)],
+            &[],
+        );
+        let x = run(&d).unwrap();
+        assert!(x
+            .signals
+            .iter()
+            .any(|s| s.kind == SignalKind::ExternalReference
+                && s.detail.contains("attachedTemplate")
+                && s.origin.part.as_deref() == Some("word/settings.xml")));
     }
 
     #[test]
