@@ -7,8 +7,8 @@
 //! are rejected before anything is inflated. Inflation is incremental and stops at hard caps on
 //! the bytes actually produced (never the declared sizes): per entry (`max_stream_bytes`), per
 //! document (`Budget::charge_decompressed`) and by compression ratio once an entry passes 1 MiB.
-//! Only entries a caller asks for are ever inflated. ZIP64 archives are rejected with a clear
-//! error (an Office document never needs 4 GiB entries).
+//! Only entries a caller asks for are ever inflated. ZIP64 records are understood (some Office
+//! writers always emit them), but their 64-bit values go through the same checks.
 
 use crate::error::{ExtractError, Limit};
 use crate::limits::Budget;
@@ -20,6 +20,7 @@ const EOCD_SIG: [u8; 4] = *b"PK\x05\x06";
 const CDH_SIG: [u8; 4] = *b"PK\x01\x02";
 const LFH_SIG: [u8; 4] = *b"PK\x03\x04";
 const ZIP64_LOCATOR_SIG: [u8; 4] = *b"PK\x06\x07";
+const ZIP64_EOCD_SIG: [u8; 4] = *b"PK\x06\x06";
 const EOCD_LEN: usize = 22;
 const CDH_LEN: usize = 46;
 const LFH_LEN: usize = 30;
@@ -73,6 +74,45 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    let s = b.get(at..at.checked_add(8)?)?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(s);
+    Some(u64::from_le_bytes(a))
+}
+
+/// Replaces 0xFFFFFFFF sentinels with the values of the ZIP64 extended-information extra field
+/// (id 1), which lists only the sentinel fields, in this order.
+fn apply_zip64_extra(
+    mut extra: &[u8],
+    usize_: &mut u64,
+    csize: &mut u64,
+    lh_off: &mut u64,
+) -> Result<(), ExtractError> {
+    while extra.len() >= 4 {
+        let id = u16_at(extra, 0).unwrap_or(0);
+        let len = usize::from(u16_at(extra, 2).unwrap_or(0));
+        let body = extra
+            .get(4..4 + len)
+            .ok_or_else(|| truncated("zip64 extra field"))?;
+        if id == 1 {
+            let mut at = 0;
+            for v in [usize_, csize, lh_off] {
+                if *v == 0xFFFF_FFFF {
+                    *v = u64_at(body, at).ok_or_else(|| truncated("zip64 extra field"))?;
+                    at += 8;
+                }
+            }
+            return Ok(());
+        }
+        extra = extra.get(4 + len..).unwrap_or(&[]);
+    }
+    Err(ExtractError::malformed(
+        FORMAT,
+        "ZIP64 sizes without a ZIP64 extra field",
+    ))
+}
+
 fn truncated(what: &str) -> ExtractError {
     ExtractError::malformed(FORMAT, format!("truncated archive ({what})"))
 }
@@ -121,23 +161,41 @@ impl<'a> Archive<'a> {
     pub fn parse(data: &'a [u8], budget: &Budget) -> Result<Self, ExtractError> {
         let limits = budget.limits;
         let eocd = find_eocd(data)?;
-        if eocd >= 20 && data.get(eocd - 20..eocd - 16) == Some(&ZIP64_LOCATOR_SIG[..]) {
-            return Err(ExtractError::Unsupported("ZIP64 archive".into()));
-        }
         let field16 = |off: usize| u16_at(data, eocd + off).ok_or_else(|| truncated("eocd"));
         let disk = field16(4)?;
         let cd_disk = field16(6)?;
         let n_disk = field16(8)?;
-        let n_total = field16(10)?;
-        let cd_size = u32_at(data, eocd + 12).ok_or_else(|| truncated("eocd"))?;
-        let cd_off = u32_at(data, eocd + 16).ok_or_else(|| truncated("eocd"))?;
-        if n_total == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_off == 0xFFFF_FFFF {
-            return Err(ExtractError::Unsupported("ZIP64 archive".into()));
-        }
-        if disk != 0 || cd_disk != 0 || n_disk != n_total {
+        let mut n_total = u64::from(field16(10)?);
+        let mut cd_size = u64::from(u32_at(data, eocd + 12).ok_or_else(|| truncated("eocd"))?);
+        let mut cd_off = u64::from(u32_at(data, eocd + 16).ok_or_else(|| truncated("eocd"))?);
+        let real_disk = |d: u16| d != 0 && d != 0xFFFF;
+        if real_disk(disk) || real_disk(cd_disk) || n_disk != field16(10)? {
             return Err(ExtractError::Unsupported("multi-volume archive".into()));
         }
-        if u64::from(n_total) > limits.max_archive_entries {
+        // ZIP64: some writers (e.g. System.IO.Packaging) emit it even for small packages.
+        if eocd >= 20 && data.get(eocd - 20..eocd - 16) == Some(&ZIP64_LOCATOR_SIG[..]) {
+            let rec = u64_at(data, eocd - 12).ok_or_else(|| truncated("zip64 locator"))?;
+            let rec = usize::try_from(rec).map_err(|_| truncated("zip64 locator"))?;
+            if rec >= eocd - 20 || data.get(rec..rec + 4) != Some(&ZIP64_EOCD_SIG[..]) {
+                return Err(ExtractError::malformed(FORMAT, "bad ZIP64 end record"));
+            }
+            let f64_ = |o: usize| u64_at(data, rec + o).ok_or_else(|| truncated("zip64 end"));
+            if n_total == 0xFFFF {
+                n_total = f64_(32)?;
+            }
+            if cd_size == 0xFFFF_FFFF {
+                cd_size = f64_(40)?;
+            }
+            if cd_off == 0xFFFF_FFFF {
+                cd_off = f64_(48)?;
+            }
+        } else if n_total == 0xFFFF && cd_off == 0xFFFF_FFFF {
+            return Err(ExtractError::malformed(
+                FORMAT,
+                "ZIP64 values without a ZIP64 record",
+            ));
+        }
+        if n_total > limits.max_archive_entries {
             return Err(ExtractError::limit(
                 Limit::ArchiveEntries,
                 format!(
@@ -146,20 +204,22 @@ impl<'a> Archive<'a> {
                 ),
             ));
         }
-        let cd_start = cd_off as usize;
-        let cd_end = cd_start
-            .checked_add(cd_size as usize)
+        let n_total = n_total as usize;
+        let cd_start = usize::try_from(cd_off).map_err(|_| truncated("central directory"))?;
+        let cd_end = usize::try_from(cd_size)
+            .ok()
+            .and_then(|sz| cd_start.checked_add(sz))
             .ok_or_else(|| truncated("central directory"))?;
         if cd_end > eocd {
             return Err(truncated("central directory past its end record"));
         }
 
-        let mut entries: Vec<Entry> = Vec::with_capacity(usize::from(n_total));
-        let mut by_name = HashMap::with_capacity(usize::from(n_total));
+        let mut entries: Vec<Entry> = Vec::with_capacity(n_total);
+        let mut by_name = HashMap::with_capacity(n_total);
         // (start, end) of every local header + data, for the overlap check.
-        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(usize::from(n_total));
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(n_total);
         let mut name_mismatch: Option<ExtractError> = None;
-        let mut local_offsets = std::collections::HashSet::with_capacity(usize::from(n_total));
+        let mut local_offsets = std::collections::HashSet::with_capacity(n_total);
         let mut pos = cd_start;
         while pos < cd_end {
             if entries.len() as u64 >= limits.max_archive_entries {
@@ -179,20 +239,23 @@ impl<'a> Archive<'a> {
             let flags = f16(8)?;
             let method = f16(10)?;
             let crc32 = f32(16)?;
-            let csize = f32(20)?;
-            let usize_ = f32(24)?;
+            let mut csize = u64::from(f32(20)?);
+            let mut usize_ = u64::from(f32(24)?);
             let name_len = usize::from(f16(28)?);
             let extra_len = usize::from(f16(30)?);
             let comment_len = usize::from(f16(32)?);
-            let lh_off = f32(42)?;
-            if csize == 0xFFFF_FFFF || usize_ == 0xFFFF_FFFF || lh_off == 0xFFFF_FFFF {
-                return Err(ExtractError::Unsupported("ZIP64 archive entry".into()));
-            }
+            let mut lh_off = u64::from(f32(42)?);
             let name_start = pos + CDH_LEN;
             let raw_name = data
                 .get(name_start..name_start + name_len)
                 .ok_or_else(|| truncated("entry name"))?;
             let name = String::from_utf8_lossy(raw_name).into_owned();
+            let extra = data
+                .get(name_start + name_len..name_start + name_len + extra_len)
+                .ok_or_else(|| truncated("entry extra field"))?;
+            if csize == 0xFFFF_FFFF || usize_ == 0xFFFF_FFFF || lh_off == 0xFFFF_FFFF {
+                apply_zip64_extra(extra, &mut usize_, &mut csize, &mut lh_off)?;
+            }
             pos = name_start + name_len + extra_len + comment_len;
             if pos > cd_end {
                 return Err(truncated("central directory"));
@@ -210,7 +273,7 @@ impl<'a> Archive<'a> {
 
             // Cross-check the local header. Two directory entries sharing one local header is
             // the classic overlapping-entry bomb; say so rather than report a name mismatch.
-            let lh = lh_off as usize;
+            let lh = usize::try_from(lh_off).map_err(|_| truncated("local header"))?;
             if !local_offsets.insert(lh) {
                 return Err(ExtractError::Hostile("overlapping archive entries".into()));
             }
@@ -239,15 +302,16 @@ impl<'a> Archive<'a> {
             }
             if lflags & 8 == 0 {
                 let lc = u32_at(data, lh + 18).ok_or_else(|| truncated("local header"))?;
-                if lc != csize && lc != 0 {
+                if u64::from(lc) != csize && lc != 0 && lc != 0xFFFF_FFFF {
                     return Err(ExtractError::Hostile(
                         "local header size differs from central directory".into(),
                     ));
                 }
             }
             let data_start = lname_start + lname_len + lextra_len;
-            let data_end = data_start
-                .checked_add(csize as usize)
+            let data_end = usize::try_from(csize)
+                .ok()
+                .and_then(|c| data_start.checked_add(c))
                 .ok_or_else(|| truncated("entry data"))?;
             if data_end > cd_start {
                 return Err(truncated("entry data runs into the central directory"));
@@ -262,13 +326,13 @@ impl<'a> Archive<'a> {
                     m => Method::Other(m),
                 },
                 crc32,
-                compressed_size: u64::from(csize),
-                declared_size: u64::from(usize_),
+                compressed_size: csize,
+                declared_size: usize_,
                 data_start,
                 data_end,
             });
         }
-        if entries.len() != usize::from(n_total) {
+        if entries.len() != n_total {
             return Err(ExtractError::malformed(
                 FORMAT,
                 "entry count differs from the end record",
@@ -409,8 +473,13 @@ pub(crate) mod testzip {
         }
     }
 
-    /// Writes a well-formed archive. Returns bytes and the local header offsets.
+    /// Writes a well-formed archive.
     pub fn build(members: &[Member]) -> Vec<u8> {
+        build_opts(members, false)
+    }
+
+    /// Writes an archive; with `zip64`, every size/offset goes through ZIP64 records.
+    pub fn build_opts(members: &[Member], zip64: bool) -> Vec<u8> {
         let mut out = Vec::new();
         let mut cd = Vec::new();
         for m in members {
@@ -445,15 +514,48 @@ pub(crate) mod testzip {
             cd.extend_from_slice(&method.to_le_bytes());
             cd.extend_from_slice(&[0; 4]);
             cd.extend_from_slice(&crc.sum().to_le_bytes());
-            cd.extend_from_slice(&(body.len() as u32).to_le_bytes());
-            cd.extend_from_slice(&(m.data.len() as u32).to_le_bytes());
-            cd.extend_from_slice(&(m.name.len() as u16).to_le_bytes());
-            cd.extend_from_slice(&[0; 12]);
-            cd.extend_from_slice(&off.to_le_bytes());
-            cd.extend_from_slice(m.name.as_bytes());
+            if zip64 {
+                cd.extend_from_slice(&u32::MAX.to_le_bytes());
+                cd.extend_from_slice(&u32::MAX.to_le_bytes());
+                cd.extend_from_slice(&(m.name.len() as u16).to_le_bytes());
+                cd.extend_from_slice(&28u16.to_le_bytes());
+                cd.extend_from_slice(&[0; 10]);
+                cd.extend_from_slice(&u32::MAX.to_le_bytes());
+                cd.extend_from_slice(m.name.as_bytes());
+                cd.extend_from_slice(&1u16.to_le_bytes());
+                cd.extend_from_slice(&24u16.to_le_bytes());
+                cd.extend_from_slice(&(m.data.len() as u64).to_le_bytes());
+                cd.extend_from_slice(&(body.len() as u64).to_le_bytes());
+                cd.extend_from_slice(&u64::from(off).to_le_bytes());
+            } else {
+                cd.extend_from_slice(&(body.len() as u32).to_le_bytes());
+                cd.extend_from_slice(&(m.data.len() as u32).to_le_bytes());
+                cd.extend_from_slice(&(m.name.len() as u16).to_le_bytes());
+                cd.extend_from_slice(&[0; 12]);
+                cd.extend_from_slice(&off.to_le_bytes());
+                cd.extend_from_slice(m.name.as_bytes());
+            }
         }
         let cd_off = out.len() as u32;
         out.extend_from_slice(&cd);
+        if zip64 {
+            let rec = out.len() as u64;
+            out.extend_from_slice(b"PK\x06\x06");
+            out.extend_from_slice(&44u64.to_le_bytes());
+            out.extend_from_slice(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            out.extend_from_slice(&(members.len() as u64).to_le_bytes());
+            out.extend_from_slice(&(members.len() as u64).to_le_bytes());
+            out.extend_from_slice(&(cd.len() as u64).to_le_bytes());
+            out.extend_from_slice(&u64::from(cd_off).to_le_bytes());
+            out.extend_from_slice(b"PK\x06\x07\0\0\0\0");
+            out.extend_from_slice(&rec.to_le_bytes());
+            out.extend_from_slice(&1u32.to_le_bytes());
+            out.extend_from_slice(b"PK\x05\x06\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF");
+            out.extend_from_slice(&u32::MAX.to_le_bytes());
+            out.extend_from_slice(&u32::MAX.to_le_bytes());
+            out.extend_from_slice(&0u16.to_le_bytes());
+            return out;
+        }
         out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
         out.extend_from_slice(&(members.len() as u16).to_le_bytes());
         out.extend_from_slice(&(members.len() as u16).to_le_bytes());
@@ -490,6 +592,33 @@ mod tests {
             b"<x>deflated</x>"
         );
         assert!(a.read_part("missing", &b).unwrap().is_none());
+    }
+
+    #[test]
+    fn reads_zip64_records() {
+        let z = build_opts(&[member("a.xml", b"<a/>"), member("b.xml", b"bee")], true);
+        let l = Limits::default();
+        let b = Budget::new(&l);
+        let a = Archive::parse(&z, &b).unwrap();
+        assert_eq!(a.entries().len(), 2);
+        assert_eq!(a.read_part("b.xml", &b).unwrap().unwrap(), b"bee");
+        // A ZIP64 end record claiming a huge directory is a clean error, not an allocation.
+        let mut bad = z.clone();
+        let rec = bad.len() - 22 - 20 - 56;
+        bad[rec + 32..rec + 40].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(matches!(
+            Archive::parse(&bad, &b),
+            Err(ExtractError::Limit {
+                limit: Limit::ArchiveEntries,
+                ..
+            })
+        ));
+        bad = z.clone();
+        bad[rec + 48..rec + 56].copy_from_slice(&(u64::MAX - 3).to_le_bytes());
+        assert!(matches!(
+            Archive::parse(&bad, &b),
+            Err(ExtractError::Malformed { .. })
+        ));
     }
 
     #[test]
