@@ -27,6 +27,8 @@ const MAX_STYLE_CHAIN: usize = 32;
 const MIN_CONTRAST: f64 = 1.25;
 /// `w:sz` is in half-points; text under 2 pt is unreadable.
 const MIN_HALF_POINTS: u32 = 4;
+/// Text squeezed below this horizontal scale (`w:w`, percent) is unreadable.
+const MIN_SCALE_PERCENT: u32 = 10;
 /// Field instructions longer than this are not inspected further (they are still extracted).
 const MAX_FIELD_INSTR: usize = 4096;
 
@@ -230,6 +232,8 @@ struct RunProps {
     half_points: Option<u32>,
     shading: Option<Color>,
     highlight: Option<Color>,
+    /// Horizontal text scale, percent (`w:w`).
+    scale: Option<u32>,
 }
 
 impl RunProps {
@@ -240,6 +244,7 @@ impl RunProps {
             half_points: o.half_points.or(self.half_points),
             shading: o.shading.or(self.shading),
             highlight: o.highlight.or(self.highlight),
+            scale: o.scale.or(self.scale),
         }
     }
 }
@@ -282,6 +287,10 @@ fn read_rpr(r: &mut SafeReader) -> Result<(RunProps, Option<String>), ExtractErr
                     "sz" => p.half_points = w_val(&e).and_then(|v| v.trim().parse().ok()),
                     "shd" => p.shading = shading_fill(&e),
                     "highlight" => p.highlight = w_val(&e).and_then(highlight_color),
+                    "w" => {
+                        p.scale =
+                            w_val(&e).and_then(|v| v.trim().trim_end_matches('%').parse().ok())
+                    }
                     "rStyle" => style = w_val(&e).map(str::to_string),
                     _ => {}
                 }
@@ -1269,6 +1278,28 @@ impl<'a, 'b> Package<'a, 'b> {
                             r.skip_element()?;
                             continue;
                         }
+                        (Ns::W, "hyperlink") => {
+                            if let Some(tip) = e.attr_ns(Ns::W, "tooltip") {
+                                let o = Origin::part(part).with_element("w:hyperlink@w:tooltip");
+                                self.out.push_separator(" ");
+                                self.out.push(tip.trim(), base.with(Hidden::AltText), &o);
+                                self.out.push_separator(" ");
+                            }
+                            Frame::Other {
+                                vis: Visibility::VISIBLE,
+                            }
+                        }
+                        (Ns::W, "helpText" | "statusText") => {
+                            if let Some(v) = w_val(&e).map(str::trim).filter(|v| !v.is_empty()) {
+                                let o = Origin::part(part).with_element("w:ffData");
+                                self.out.push_separator(" ");
+                                self.out.push(v, base.with(Hidden::NonRendered), &o);
+                                self.out.push_separator(" ");
+                            }
+                            Frame::Other {
+                                vis: Visibility::VISIBLE,
+                            }
+                        }
                         (Ns::Mc, "Fallback") => Frame::Other {
                             vis: Visibility::hidden(Hidden::NonRendered),
                         },
@@ -1380,6 +1411,9 @@ impl<'a, 'b> Package<'a, 'b> {
         }
         if eff.half_points.is_some_and(|hp| hp < MIN_HALF_POINTS) {
             vis = vis.with(Hidden::TinyFont);
+        }
+        if eff.scale.is_some_and(|w| w < MIN_SCALE_PERCENT) {
+            vis = vis.with(Hidden::Squeezed);
         }
         let bg = eff
             .highlight
@@ -1623,6 +1657,7 @@ mod tests {
 <w:p><w:r><w:rPr><w:rStyle w:val="GhostChild"/></w:rPr><w:t>styled ghost</w:t></w:r></w:p>
 <w:p><w:pPr><w:pStyle w:val="Pale"/></w:pPr><w:r><w:t>pale paragraph</w:t></w:r><w:r><w:rPr><w:color w:val="000000"/></w:rPr><w:t>dark override</w:t></w:r></w:p>
 <w:p><w:r><w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t>white text</w:t></w:r><w:r><w:rPr><w:color w:val="FFFFFF"/><w:highlight w:val="black"/></w:rPr><w:t>white on black</w:t></w:r><w:r><w:rPr><w:color w:val="336699"/><w:shd w:val="clear" w:fill="336699"/></w:rPr><w:t>blue on blue</w:t></w:r></w:p>
+<w:p><w:hyperlink w:tooltip="tooltip words"><w:r><w:t>link words</w:t></w:r></w:hyperlink><w:r><w:rPr><w:w w:val="1"/></w:rPr><w:t>squeezed words</w:t></w:r></w:p>
 <w:p><w:r><w:rPr><w:sz w:val="2"/></w:rPr><w:t>one point text</w:t></w:r><w:r><w:rPr><w:webHidden/></w:rPr><w:t>web hidden</w:t></w:r></w:p>"#;
         let d = package(
             &doc_xml(body),
@@ -1649,6 +1684,9 @@ mod tests {
         assert!(vis_of(&x, "blue on blue").contains(Hidden::LowContrast));
         assert!(vis_of(&x, "one point text").contains(Hidden::TinyFont));
         assert!(vis_of(&x, "web hidden").contains(Hidden::VanishedRun));
+        assert!(vis_of(&x, "tooltip words").contains(Hidden::AltText));
+        assert!(vis_of(&x, "link words").is_visible());
+        assert!(vis_of(&x, "squeezed words").contains(Hidden::Squeezed));
         assert!(vis_of(&x, "white on black").is_visible());
         assert!(vis_of(&x, "cellA").is_visible());
         let sp = x.spans.iter().find(|s| s.visibility.is_visible()).unwrap();
