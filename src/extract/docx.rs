@@ -954,10 +954,15 @@ impl<'a, 'b> Package<'a, 'b> {
             .collect();
         for n in names {
             let origin = Origin::part(n.clone());
-            let Some(bytes) = self.read(&n)? else {
+            let Some(entry) = self.zip.find(&n) else {
                 continue;
             };
-            if bytes.starts_with(b"PK\x03\x04") {
+            // Sniff before inflating: large embedded media must not eat the document's budget.
+            let head = self.zip.read_prefix(entry, self.budget, 4)?;
+            if head.starts_with(b"PK\x03\x04") {
+                let Some(bytes) = self.read(&n)? else {
+                    continue;
+                };
                 let nested = self.budget.nested()?;
                 match extract_nested_docx(&bytes, &nested) {
                     Ok(child) => {

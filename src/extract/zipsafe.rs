@@ -365,6 +365,28 @@ impl<'a> Archive<'a> {
 
     /// Inflates `entry` under the per-entry, per-document and ratio caps, and checks its CRC.
     pub fn read(&self, entry: &Entry, budget: &Budget) -> Result<Vec<u8>, ExtractError> {
+        self.inflate(entry, budget, None)
+    }
+
+    /// Up to the first `n` bytes of an entry (at least one output chunk is inflated), to sniff
+    /// an entry's type without paying for all of it. No CRC check: the entry is not complete.
+    pub fn read_prefix(
+        &self,
+        entry: &Entry,
+        budget: &Budget,
+        n: usize,
+    ) -> Result<Vec<u8>, ExtractError> {
+        let mut v = self.inflate(entry, budget, Some(n))?;
+        v.truncate(n);
+        Ok(v)
+    }
+
+    fn inflate(
+        &self,
+        entry: &Entry,
+        budget: &Budget,
+        stop_after: Option<usize>,
+    ) -> Result<Vec<u8>, ExtractError> {
         let limits = budget.limits;
         let raw = self
             .data
@@ -380,6 +402,9 @@ impl<'a> Archive<'a> {
         let mut out: Vec<u8> = Vec::new();
         match entry.method {
             Method::Stored => {
+                if let Some(n) = stop_after {
+                    return Ok(raw.get(..n.min(raw.len())).unwrap_or(&[]).to_vec());
+                }
                 if raw.len() as u64 > cap {
                     return Err(over_cap());
                 }
@@ -417,6 +442,9 @@ impl<'a> Archive<'a> {
                         }
                         budget.charge_decompressed(produced as u64)?;
                         out.extend_from_slice(buf.get(..produced).unwrap_or(&[]));
+                    }
+                    if stop_after.is_some_and(|n| out.len() >= n) {
+                        return Ok(out);
                     }
                     match status {
                         Status::StreamEnd => break,
@@ -592,6 +620,9 @@ mod tests {
             b"<x>deflated</x>"
         );
         assert!(a.read_part("missing", &b).unwrap().is_none());
+        let dir_b = a.find("dir/b.xml").unwrap();
+        assert_eq!(a.read_prefix(dir_b, &b, 3).unwrap(), b"<x>");
+        assert_eq!(a.read_prefix(&a.entries()[0], &b, 6).unwrap(), b"stored");
     }
 
     #[test]
