@@ -694,37 +694,40 @@ fn append_nested(out: &mut Extracted, child: Extracted, part: &str, extra: Visib
     out.paragraph_break();
 }
 
-/// Crude tag stripper used when the HTML extractor is unavailable for an altChunk.
+/// Crude tag stripper used when the HTML extractor is unavailable for an altChunk. Linear:
+/// the lower-cased copy is made once (ASCII lower-casing keeps byte offsets).
 fn strip_html(s: &str) -> String {
+    let lower = s.to_ascii_lowercase();
     let mut out = String::with_capacity(s.len() / 2);
-    let mut rest = s;
-    while let Some(i) = rest.find('<') {
-        out.push_str(rest.get(..i).unwrap_or(""));
-        let after = rest.get(i..).unwrap_or("");
-        let lower_head: String = after
-            .chars()
-            .take(8)
-            .collect::<String>()
-            .to_ascii_lowercase();
-        let skip_to = if lower_head.starts_with("<script") {
-            after.to_ascii_lowercase().find("</script").map(|j| j + 8)
-        } else if lower_head.starts_with("<style") {
-            after.to_ascii_lowercase().find("</style").map(|j| j + 7)
-        } else {
-            Some(0)
-        };
-        let after = after.get(skip_to.unwrap_or(after.len())..).unwrap_or("");
-        match after.find('>') {
+    let mut pos = 0;
+    while let Some(rel) = lower.get(pos..).and_then(|r| r.find('<')) {
+        let lt = pos + rel;
+        out.push_str(s.get(pos..lt).unwrap_or(""));
+        let rest = lower.get(lt..).unwrap_or("");
+        // Skip the bodies of script and style elements entirely.
+        let body_end = ["script", "style"].iter().find_map(|tag| {
+            if rest.get(1..).is_some_and(|r| r.starts_with(tag)) {
+                let close = format!("</{tag}");
+                Some(
+                    rest.find(&close)
+                        .map_or(lower.len(), |j| lt + j + close.len()),
+                )
+            } else {
+                None
+            }
+        });
+        let from = body_end.unwrap_or(lt);
+        match lower.get(from..).and_then(|r| r.find('>')) {
             Some(j) => {
                 out.push(' ');
-                rest = after.get(j + 1..).unwrap_or("");
+                pos = from + j + 1;
             }
             None => {
-                rest = "";
+                pos = s.len();
             }
         }
     }
-    out.push_str(rest);
+    out.push_str(s.get(pos..).unwrap_or(""));
     out.replace("&nbsp;", " ")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -1906,6 +1909,19 @@ mod tests {
             let _ = run(&bad);
             let _ = run(&good[..i]);
         }
+    }
+
+    #[test]
+    fn html_fallback_strips_tags_and_scripts() {
+        assert_eq!(
+            strip_html("<p>a &amp; b</p><SCRIPT>x()</script><style>p{}</style>c")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["a", "&", "b", "c"]
+        );
+        assert_eq!(strip_html("text <unclosed").trim(), "text");
+        let many = "<script>x</script>".repeat(20_000);
+        assert!(strip_html(&many).trim().is_empty());
     }
 
     #[test]
