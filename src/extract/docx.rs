@@ -29,6 +29,8 @@ const MIN_CONTRAST: f64 = 1.25;
 const MIN_HALF_POINTS: u32 = 4;
 /// Text squeezed below this horizontal scale (`w:w`, percent) is unreadable.
 const MIN_SCALE_PERCENT: u32 = 10;
+/// Shading fills remembered per table style or table.
+const MAX_TABLE_FILLS: usize = 64;
 /// Field instructions longer than this are not inspected further (they are still extracted).
 const MAX_FIELD_INSTR: usize = 4096;
 
@@ -315,6 +317,10 @@ struct Styles {
     defaults: RunProps,
     default_para: Option<String>,
     map: HashMap<String, Style>,
+    /// Every shading fill a table style can paint (whole table, bands, header rows…).
+    /// Conditional formatting is not resolved per cell, so light text inside such a table is
+    /// only called unreadable when it is unreadable on all of them.
+    table_fills: HashMap<String, Vec<Color>>,
 }
 
 impl Styles {
@@ -325,6 +331,7 @@ impl Styles {
         // (id, style, is default paragraph style) of the style being read.
         let mut cur: Option<(String, Style)> = None;
         let mut in_defaults = false;
+        let mut table: Option<String> = None;
         loop {
             match r.next_event()? {
                 Ev::Eof => break,
@@ -339,7 +346,18 @@ impl Styles {
                         {
                             s.default_para = Some(id.clone());
                         }
+                        if e.attr_ns(Ns::W, "type") == Some("table") {
+                            table = Some(id.clone());
+                        }
                         cur = Some((id, Style::default()));
+                    }
+                    "shd" => {
+                        if let (Some(t), Some(c)) = (table.as_ref(), shading_fill(&e)) {
+                            let v = s.table_fills.entry(t.clone()).or_default();
+                            if v.len() < MAX_TABLE_FILLS {
+                                v.push(c);
+                            }
+                        }
                     }
                     "basedOn" => {
                         if let Some((_, st)) = cur.as_mut() {
@@ -348,6 +366,12 @@ impl Styles {
                     }
                     "rPr" => {
                         let (p, _) = read_rpr(&mut r)?;
+                        if let (Some(t), Some(c)) = (table.as_ref(), p.shading.or(p.highlight)) {
+                            let v = s.table_fills.entry(t.clone()).or_default();
+                            if v.len() < MAX_TABLE_FILLS {
+                                v.push(c);
+                            }
+                        }
                         if let Some((_, st)) = cur.as_mut() {
                             st.rpr = p;
                         } else if in_defaults {
@@ -359,6 +383,7 @@ impl Styles {
                 Ev::End { ns: Ns::W, local } => match local.as_str() {
                     "docDefaults" => in_defaults = false,
                     "style" => {
+                        table = None;
                         if let Some((id, st)) = cur.take() {
                             s.map.entry(id).or_insert(st);
                         }
@@ -624,6 +649,10 @@ enum Frame {
     },
     Cell {
         shading: Option<Color>,
+    },
+    /// A table and the fills its style and properties may paint behind cell text.
+    Table {
+        fills: Vec<Color>,
     },
     /// A text-bearing element; text events inside it are output with this visibility.
     Text {
@@ -1140,6 +1169,18 @@ impl<'a, 'b> Package<'a, 'b> {
                             continue;
                         }
                         (Ns::W, "tc") => Frame::Cell { shading: None },
+                        (Ns::W, "tbl") => Frame::Table { fills: Vec::new() },
+                        (Ns::W, "tblPr") => {
+                            let (style, shd) = read_tblpr(&mut r)?;
+                            if let Some(Frame::Table { fills }) = frames.last_mut() {
+                                if let Some(f) = style.and_then(|s| self.styles.table_fills.get(&s))
+                                {
+                                    fills.extend(f.iter().copied());
+                                }
+                                fills.extend(shd);
+                            }
+                            continue;
+                        }
                         (Ns::W, "txbxContent") => {
                             txbx += 1;
                             Frame::Other {
@@ -1280,8 +1321,8 @@ impl<'a, 'b> Package<'a, 'b> {
                         }
                         (
                             Ns::W,
-                            "sdtPr" | "sectPr" | "tblPr" | "tblGrid" | "trPr" | "pPrChange"
-                            | "rPrChange" | "tblPrEx",
+                            "sdtPr" | "sectPr" | "tblGrid" | "trPr" | "pPrChange" | "rPrChange"
+                            | "tblPrEx",
                         ) => {
                             r.skip_element()?;
                             continue;
@@ -1406,6 +1447,7 @@ impl<'a, 'b> Package<'a, 'b> {
                     para_shd = *shading;
                 }
                 Frame::Cell { shading } => cell_shd = *shading,
+                Frame::Table { .. } => {}
                 Frame::Run { rpr, style } => run = Some((rpr, style.as_deref())),
             }
         }
@@ -1423,18 +1465,24 @@ impl<'a, 'b> Package<'a, 'b> {
         if eff.scale.is_some_and(|w| w < MIN_SCALE_PERCENT) {
             vis = vis.with(Hidden::Squeezed);
         }
-        let bg = eff
-            .highlight
-            .or(eff.shading)
-            .or(para_shd)
-            .or(cell_shd)
-            .or(page_bg);
-        let bg = match bg {
+        let rgb = |c: Option<Color>| match c {
             Some(Color::Rgb(r, g, b)) => (r, g, b),
             _ => (255, 255, 255),
         };
+        let explicit = eff.highlight.or(eff.shading).or(para_shd).or(cell_shd);
         if let Some(Color::Rgb(r, g, b)) = eff.color {
-            if contrast((r, g, b), bg) < MIN_CONTRAST {
+            let fg = (r, g, b);
+            let unreadable = |bg: (u8, u8, u8)| contrast(fg, bg) < MIN_CONTRAST;
+            let hidden = if explicit.is_some() {
+                unreadable(rgb(explicit))
+            } else {
+                unreadable(rgb(page_bg))
+                    && frames.iter().all(|f| match f {
+                        Frame::Table { fills } => fills.iter().all(|c| unreadable(rgb(Some(*c)))),
+                        _ => true,
+                    })
+            };
+            if hidden {
                 vis = vis.with(Hidden::LowContrast);
             }
         }
@@ -1527,6 +1575,29 @@ struct ParaProps {
     style: Option<String>,
     shading: Option<Color>,
     num: Option<(String, usize)>,
+}
+
+/// Reads a `w:tblPr`: table style and table-wide shading.
+fn read_tblpr(r: &mut SafeReader) -> Result<(Option<String>, Option<Color>), ExtractError> {
+    let mut style = None;
+    let mut shd = None;
+    let end = r.depth().saturating_sub(1);
+    loop {
+        match r.next_event()? {
+            Ev::Eof => break,
+            Ev::End { .. } if r.depth() == end => break,
+            Ev::Start(e) => {
+                if e.is(Ns::W, "tblStyle") {
+                    style = w_val(&e).map(str::to_string);
+                } else if e.is(Ns::W, "shd") {
+                    shd = shading_fill(&e);
+                }
+                r.skip_element()?;
+            }
+            _ => {}
+        }
+    }
+    Ok((style, shd))
 }
 
 fn read_tcpr(r: &mut SafeReader) -> Result<Option<Color>, ExtractError> {
@@ -1909,6 +1980,31 @@ mod tests {
             let _ = run(&bad);
             let _ = run(&good[..i]);
         }
+    }
+
+    #[test]
+    fn table_style_backgrounds() {
+        let styles = format!(
+            r#"<w:styles xmlns:w="{W}"><w:style w:type="table" w:styleId="Dark"><w:tblStylePr w:type="firstRow"><w:tcPr><w:shd w:val="clear" w:fill="1F3864"/></w:tcPr></w:tblStylePr></w:style></w:styles>"#
+        );
+        let cell = |t: &str| {
+            format!(
+                r#"<w:tc><w:p><w:r><w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t>{t}</w:t></w:r></w:p></w:tc>"#
+            )
+        };
+        let body = format!(
+            r#"<w:tbl><w:tblPr><w:tblStyle w:val="Dark"/></w:tblPr><w:tr>{}</w:tr></w:tbl><w:tbl><w:tblPr/><w:tr>{}</w:tr></w:tbl>"#,
+            cell("styled header"),
+            cell("plain white")
+        );
+        let x = run(&package(
+            &doc_xml(&body),
+            &[("word/styles.xml", &styles)],
+            &[("rId1", "styles", "styles.xml")],
+        ))
+        .unwrap();
+        assert!(vis_of(&x, "styled header").is_visible());
+        assert!(vis_of(&x, "plain white").contains(Hidden::LowContrast));
     }
 
     #[test]
