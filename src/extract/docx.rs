@@ -654,6 +654,11 @@ enum Frame {
     Table {
         fills: Vec<Color>,
     },
+    /// A drawing shape (text box); `filled` once a fill is declared for it, after which the
+    /// colour behind its text is not known and light text is not called unreadable.
+    Shape {
+        filled: bool,
+    },
     /// A text-bearing element; text events inside it are output with this visibility.
     Text {
         vis: Visibility,
@@ -1358,8 +1363,33 @@ impl<'a, 'b> Package<'a, 'b> {
                                 vis: Visibility::VISIBLE,
                             }
                         }
-                        (Ns::V, "shape" | "imagedata" | "rect" | "roundrect" | "oval") => {
+                        (Ns::V, "shape" | "rect" | "roundrect" | "oval") => {
                             self.alt_text(&e, &frames, base, part);
+                            let filled = e.attr("fillcolor").is_some()
+                                && !matches!(e.attr("filled"), Some("f" | "false"));
+                            Frame::Shape { filled }
+                        }
+                        (Ns::V, "imagedata") => {
+                            self.alt_text(&e, &frames, base, part);
+                            Frame::Other {
+                                vis: Visibility::VISIBLE,
+                            }
+                        }
+                        (Ns::V, "fill") => {
+                            mark_shape_filled(&mut frames);
+                            Frame::Other {
+                                vis: Visibility::VISIBLE,
+                            }
+                        }
+                        (Ns::Other, "wsp") => Frame::Shape { filled: false },
+                        (Ns::Other, "solidFill" | "gradFill" | "blipFill" | "pattFill") => {
+                            mark_shape_filled(&mut frames);
+                            Frame::Other {
+                                vis: Visibility::VISIBLE,
+                            }
+                        }
+                        (Ns::Other, "fillRef") if e.attr("idx").is_some_and(|i| i != "0") => {
+                            mark_shape_filled(&mut frames);
                             Frame::Other {
                                 vis: Visibility::VISIBLE,
                             }
@@ -1447,7 +1477,7 @@ impl<'a, 'b> Package<'a, 'b> {
                     para_shd = *shading;
                 }
                 Frame::Cell { shading } => cell_shd = *shading,
-                Frame::Table { .. } => {}
+                Frame::Table { .. } | Frame::Shape { .. } => {}
                 Frame::Run { rpr, style } => run = Some((rpr, style.as_deref())),
             }
         }
@@ -1473,8 +1503,13 @@ impl<'a, 'b> Package<'a, 'b> {
         if let Some(Color::Rgb(r, g, b)) = eff.color {
             let fg = (r, g, b);
             let unreadable = |bg: (u8, u8, u8)| contrast(fg, bg) < MIN_CONTRAST;
+            let unknown_bg = frames
+                .iter()
+                .any(|f| matches!(f, Frame::Shape { filled: true }));
             let hidden = if explicit.is_some() {
                 unreadable(rgb(explicit))
+            } else if unknown_bg {
+                false
             } else {
                 unreadable(rgb(page_bg))
                     && frames.iter().all(|f| match f {
@@ -1531,6 +1566,17 @@ fn is_bookkeeping_value(v: &str) -> bool {
             && v.bytes().take(4).all(|b| b.is_ascii_digit())
             && v.bytes()
                 .all(|b| b.is_ascii_digit() || b"-:TZ.+".contains(&b)))
+}
+
+/// Records that the innermost enclosing shape paints a fill behind its text.
+fn mark_shape_filled(frames: &mut [Frame]) {
+    if let Some(Frame::Shape { filled }) = frames
+        .iter_mut()
+        .rev()
+        .find(|f| matches!(f, Frame::Shape { .. }))
+    {
+        *filled = true;
+    }
 }
 
 fn in_run(frames: &[Frame]) -> bool {
@@ -2005,6 +2051,30 @@ mod tests {
         .unwrap();
         assert!(vis_of(&x, "styled header").is_visible());
         assert!(vis_of(&x, "plain white").contains(Hidden::LowContrast));
+    }
+
+    #[test]
+    fn text_boxes_with_fills() {
+        let a = "http://schemas.openxmlformats.org/drawingml/2006/main";
+        let wps = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape";
+        let tb = |fill: &str, t: &str| {
+            format!(
+                r#"<w:p><w:r><wps:wsp xmlns:wps="{wps}" xmlns:a="{a}"><wps:spPr>{fill}</wps:spPr><wps:txbx><w:txbxContent><w:p><w:r><w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t>{t}</w:t></w:r></w:p></w:txbxContent></wps:txbx></wps:wsp></w:r></w:p>"#
+            )
+        };
+        let body = format!(
+            "{}{}",
+            tb(
+                r#"<a:solidFill><a:srgbClr val="002060"/></a:solidFill>"#,
+                "on dark box"
+            ),
+            tb("", "on unfilled box")
+        );
+        let x = run(&package(&doc_xml(&body), &[], &[])).unwrap();
+        assert!(vis_of(&x, "on dark box").is_visible());
+        assert!(vis_of(&x, "on unfilled box").contains(Hidden::LowContrast));
+        let sp = x.spans.iter().find(|s| s.visibility.is_visible()).unwrap();
+        assert_eq!(sp.origin.element.as_deref(), Some("w:txbxContent"));
     }
 
     #[test]
