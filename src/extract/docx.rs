@@ -918,7 +918,13 @@ impl<'a, 'b> Package<'a, 'b> {
                 Err(e) if is_nested_error_fatal(&e) => return Err(e),
                 Err(_) => continue,
             };
+            // One signal per relationship type and part: a part listing thousands of external
+            // targets must not turn into thousands of signals.
+            let mut seen: HashSet<&str> = HashSet::new();
             for r in rels.iter().filter(|r| r.external && r.kind != "hyperlink") {
+                if !seen.insert(r.kind.as_str()) {
+                    continue;
+                }
                 self.out.signal(
                     SignalKind::ExternalReference,
                     format!("external relationship: {}", r.kind),
@@ -1420,6 +1426,14 @@ impl<'a, 'b> Package<'a, 'b> {
             "DDE" | "DDEAUTO" => "DDE field (can launch programs)",
             _ => return,
         };
+        let dup = self.out.signals.iter().any(|s| {
+            s.kind == SignalKind::ExternalReference
+                && s.origin.part.as_deref() == Some(part)
+                && s.detail.ends_with(&word)
+        });
+        if dup {
+            return;
+        }
         self.out.signal(
             SignalKind::ExternalReference,
             format!("{detail}: {word}"),
