@@ -654,10 +654,12 @@ enum Frame {
     Table {
         fills: Vec<Color>,
     },
-    /// A drawing shape (text box); `filled` once a fill is declared for it, after which the
-    /// colour behind its text is not known and light text is not called unreadable.
+    /// A drawing shape or floating anchor; `filled` once a fill is declared for it, after which
+    /// the colour behind its text is not known and light text is not called unreadable. `vis`
+    /// becomes `OffPage` when it is positioned far outside the page.
     Shape {
         filled: bool,
+        vis: Visibility,
     },
     /// A text-bearing element; text events inside it are output with this visibility.
     Text {
@@ -1373,7 +1375,12 @@ impl<'a, 'b> Package<'a, 'b> {
                             self.alt_text(&e, &frames, base, part);
                             let filled = e.attr("fillcolor").is_some()
                                 && !matches!(e.attr("filled"), Some("f" | "false"));
-                            Frame::Shape { filled }
+                            let vis = if e.attr("style").is_some_and(vml_style_off_page) {
+                                Visibility::hidden(Hidden::OffPage)
+                            } else {
+                                Visibility::VISIBLE
+                            };
+                            Frame::Shape { filled, vis }
                         }
                         (Ns::V, "imagedata") => {
                             self.alt_text(&e, &frames, base, part);
@@ -1387,7 +1394,27 @@ impl<'a, 'b> Package<'a, 'b> {
                                 vis: Visibility::VISIBLE,
                             }
                         }
-                        (Ns::Other, "wsp") => Frame::Shape { filled: false },
+                        (Ns::Other, "wsp") => Frame::Shape {
+                            filled: false,
+                            vis: Visibility::VISIBLE,
+                        },
+                        (Ns::Wp, "anchor") => Frame::Shape {
+                            filled: false,
+                            vis: Visibility::VISIBLE,
+                        },
+                        (Ns::Wp, "posOffset") => {
+                            let t = read_text_content(&mut r)?;
+                            if t.trim().parse::<i64>().is_ok_and(emu_off_page) {
+                                if let Some(Frame::Shape { vis, .. }) = frames
+                                    .iter_mut()
+                                    .rev()
+                                    .find(|f| matches!(f, Frame::Shape { .. }))
+                                {
+                                    *vis = vis.with(Hidden::OffPage);
+                                }
+                            }
+                            continue;
+                        }
                         (Ns::Other, "solidFill" | "gradFill" | "blipFill" | "pattFill") => {
                             mark_shape_filled(&mut frames);
                             Frame::Other {
@@ -1443,7 +1470,9 @@ impl<'a, 'b> Package<'a, 'b> {
 
     fn alt_text(&mut self, e: &Elem, frames: &[Frame], base: Visibility, part: &str) {
         let ctx = frames.iter().fold(base, |v, f| match f {
-            Frame::Other { vis } | Frame::Text { vis, .. } => v.union(*vis),
+            Frame::Other { vis } | Frame::Text { vis, .. } | Frame::Shape { vis, .. } => {
+                v.union(*vis)
+            }
             _ => v,
         });
         let vis = ctx.with(Hidden::AltText);
@@ -1491,7 +1520,8 @@ impl<'a, 'b> Package<'a, 'b> {
                     para_shd = *shading;
                 }
                 Frame::Cell { shading } => cell_shd = *shading,
-                Frame::Table { .. } | Frame::Shape { .. } => {}
+                Frame::Shape { vis: v, .. } => vis = vis.union(*v),
+                Frame::Table { .. } => {}
                 Frame::Run { rpr, style } => run = Some((rpr, style.as_deref())),
             }
         }
@@ -1519,7 +1549,7 @@ impl<'a, 'b> Package<'a, 'b> {
             let unreadable = |bg: (u8, u8, u8)| contrast(fg, bg) < MIN_CONTRAST;
             let unknown_bg = frames
                 .iter()
-                .any(|f| matches!(f, Frame::Shape { filled: true }));
+                .any(|f| matches!(f, Frame::Shape { filled: true, .. }));
             let hidden = if explicit.is_some() {
                 unreadable(rgb(explicit))
             } else if unknown_bg {
@@ -1582,9 +1612,66 @@ fn is_bookkeeping_value(v: &str) -> bool {
                 .all(|b| b.is_ascii_digit() || b"-:TZ.+".contains(&b)))
 }
 
+/// Floating drawings further than this from the page origin (EMU; 914400 per inch) are off
+/// the page: a page is at most a few tens of inches across.
+const OFF_PAGE_EMU: i64 = 40 * 914_400;
+/// The same bound for VML positions, in points.
+const OFF_PAGE_PT: f64 = 40.0 * 72.0;
+
+fn emu_off_page(v: i64) -> bool {
+    v <= -OFF_PAGE_EMU / 4 || v >= OFF_PAGE_EMU
+}
+
+/// A VML `style` whose left/top (or margins) place the shape far outside the page.
+fn vml_style_off_page(style: &str) -> bool {
+    style.split(';').any(|decl| {
+        let Some((k, v)) = decl.split_once(':') else {
+            return false;
+        };
+        let k = k.trim().to_ascii_lowercase();
+        if !matches!(k.as_str(), "left" | "top" | "margin-left" | "margin-top") {
+            return false;
+        }
+        let v = v.trim().to_ascii_lowercase();
+        let (num, unit) = v
+            .find(|c: char| c.is_ascii_alphabetic())
+            .map_or((v.as_str(), ""), |i| {
+                (v.get(..i).unwrap_or(""), v.get(i..).unwrap_or(""))
+            });
+        let Ok(n) = num.trim().parse::<f64>() else {
+            return false;
+        };
+        let pt = match unit {
+            "pt" | "" => n,
+            "px" => n * 0.75,
+            "in" => n * 72.0,
+            "cm" => n * 72.0 / 2.54,
+            "mm" => n * 72.0 / 25.4,
+            "emu" => n / 12_700.0,
+            _ => return false,
+        };
+        pt <= -OFF_PAGE_PT / 4.0 || pt >= OFF_PAGE_PT
+    })
+}
+
+/// Text content of the element just started, consumed to its end (capped: positions only).
+fn read_text_content(r: &mut SafeReader) -> Result<String, ExtractError> {
+    let mut out = String::new();
+    let end = r.depth().saturating_sub(1);
+    loop {
+        match r.next_event()? {
+            Ev::Eof => break,
+            Ev::End { .. } if r.depth() == end => break,
+            Ev::Text(t) if out.len() < 64 => out.push_str(&t),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
 /// Records that the innermost enclosing shape paints a fill behind its text.
 fn mark_shape_filled(frames: &mut [Frame]) {
-    if let Some(Frame::Shape { filled }) = frames
+    if let Some(Frame::Shape { filled, .. }) = frames
         .iter_mut()
         .rev()
         .find(|f| matches!(f, Frame::Shape { .. }))
@@ -2089,6 +2176,28 @@ mod tests {
         assert!(vis_of(&x, "on unfilled box").contains(Hidden::LowContrast));
         let sp = x.spans.iter().find(|s| s.visibility.is_visible()).unwrap();
         assert_eq!(sp.origin.element.as_deref(), Some("w:txbxContent"));
+    }
+
+    #[test]
+    fn off_page_drawings() {
+        let anchor = |off: i64, t: &str| {
+            format!(
+                r#"<w:p><w:r><w:drawing><wp:anchor><wp:positionH relativeFrom="page"><wp:posOffset>{off}</wp:posOffset></wp:positionH><w:txbxContent><w:p><w:r><w:t>{t}</w:t></w:r></w:p></w:txbxContent></wp:anchor></w:drawing></w:r></w:p>"#
+            )
+        };
+        let vml = r#"<w:p><w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml" style="position:absolute;margin-left:-9000pt;width:100pt"><v:textbox><w:txbxContent><w:p><w:r><w:t>vml far away</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r></w:p>"#;
+        let body = format!(
+            "{}{}{}",
+            anchor(-100_000_000, "anchored far away"),
+            anchor(-114_300, "anchored nearby"),
+            vml
+        );
+        let x = run(&package(&doc_xml(&body), &[], &[])).unwrap();
+        assert!(vis_of(&x, "anchored far away").contains(Hidden::OffPage));
+        assert!(vis_of(&x, "vml far away").contains(Hidden::OffPage));
+        assert!(vis_of(&x, "anchored nearby").is_visible());
+        assert!(vml_style_off_page("left:-20in"));
+        assert!(!vml_style_off_page("margin-left:-5.4pt;width:3in"));
     }
 
     #[test]
