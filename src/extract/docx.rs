@@ -262,9 +262,15 @@ fn w_val(e: &Elem) -> Option<&str> {
     e.attr_ns(Ns::W, "val").or_else(|| e.attr("val"))
 }
 
+/// The colour a `w:shd` paints: a solid pattern paints its pattern colour (`w:color`) over
+/// the fill; other patterns are approximated by the fill.
 fn shading_fill(e: &Elem) -> Option<Color> {
-    let fill = e.attr_ns(Ns::W, "fill").or_else(|| e.attr("fill"))?;
-    match parse_hex_color(fill)? {
+    let get = |k: &str| e.attr_ns(Ns::W, k).or_else(|| e.attr(k));
+    let solid = get("val") == Some("solid");
+    let pick = if solid { get("color") } else { get("fill") };
+    match parse_hex_color(pick?)? {
+        // A solid pattern in the automatic colour is black.
+        Color::Auto if solid => Some(Color::Rgb(0, 0, 0)),
         Color::Auto => None,
         c => Some(c),
     }
@@ -2211,6 +2217,14 @@ mod tests {
         assert_eq!(strip_html("text <unclosed").trim(), "text");
         let many = "<script>x</script>".repeat(20_000);
         assert!(strip_html(&many).trim().is_empty());
+    }
+
+    #[test]
+    fn solid_shading_uses_pattern_colour() {
+        let body = r#"<w:p><w:r><w:rPr><w:color w:val="FFFFFF"/><w:shd w:val="solid" w:color="FFFFFF" w:fill="000000"/></w:rPr><w:t>white on solid white</w:t></w:r><w:r><w:rPr><w:color w:val="FFFFFF"/><w:shd w:val="solid" w:color="auto" w:fill="FFFFFF"/></w:rPr><w:t>white on solid auto</w:t></w:r></w:p>"#;
+        let x = run(&package(&doc_xml(body), &[], &[])).unwrap();
+        assert!(vis_of(&x, "white on solid white").contains(Hidden::LowContrast));
+        assert!(vis_of(&x, "white on solid auto").is_visible());
     }
 
     #[test]
