@@ -9,6 +9,8 @@ pub mod docx;
 pub mod html;
 pub mod pdf;
 pub mod text;
+pub mod xmlsafe;
+pub mod zipsafe;
 
 use crate::error::ExtractError;
 use crate::limits::Budget;
