@@ -1,11 +1,1068 @@
-//! html extraction (first level; grown by its own issue).
+//! HTML extraction: the text a reader sees, plus everything a reader would not see.
+//!
+//! Why: HTML is the easiest format to smuggle instructions in (CSS hiding, comments, alt text,
+//! metadata). Visible text is produced like Chromium's `document.body.innerText` with scripting
+//! off (block breaks, table tabs, CSS white-space collapsing, `<pre>`), and every piece of text
+//! a reader would not see is still extracted, in document order, inside a span that says why:
+//! CSS `display`/`visibility`/`opacity`/tiny fonts/low contrast/off-screen/clipping from inline
+//! styles and embedded `<style>` sheets (see [`super::css`]), the `hidden` attribute,
+//! `<template>`, `<noscript>`, comments, alt/title/aria-label text, `<title>`, `<meta>` and
+//! JSON-LD.
+//!
+//! Parsing uses html5ever (the HTML5 tree-construction algorithm browsers implement) so that
+//! what we see is what a browser sees: a lenient parser that drops or re-nests invalid markup
+//! differently would be a smuggling channel.
+//!
+//! Guarantees: no recursion over the DOM (ego-tree's `traverse` is an iterator); the document
+//! is fed to the parser in chunks and parsing stops with [`Limit::XmlDepth`] as soon as the tree
+//! gets deeper than `max_xml_depth` (html5ever's scope checks are linear in the depth of the
+//! open-element stack, so an unbounded depth would make parsing quadratic); the deadline is
+//! checked between chunks and every few thousand nodes; extracted text is capped by
+//! `max_text_bytes`. Nested `srcdoc` documents go through [`Budget::nested`].
 
-use crate::error::ExtractError;
+use super::css::{self, Cascade, Decl, Display, Length, Position, Rgba, Stylesheet};
+use super::text;
+use crate::error::{ExtractError, Limit};
 use crate::limits::Budget;
-use crate::model::Extracted;
+use crate::model::{Extracted, Hidden, Origin, SignalKind, Visibility};
+use ego_tree::iter::Edge;
+use ego_tree::NodeId;
+use html5ever::tendril::{StrTendril, TendrilSink};
+use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeBuilderOpts, TreeSink};
+use html5ever::{Attribute, ParseOpts, QualName};
+use scraper::{ElementRef, Html, HtmlTreeSink, Node};
+use std::borrow::Cow;
+use std::cell::{Cell, Ref};
+use std::rc::Rc;
 
-pub fn extract(_bytes: &[u8], _budget: &Budget) -> Result<Extracted, ExtractError> {
-    Err(ExtractError::Unsupported(
-        "html extractor not built yet".into(),
-    ))
+/// Bytes of decoded text handed to the parser at a time; bounds how far past the depth cap the
+/// tree can grow before we notice.
+const CHUNK: usize = 8 * 1024;
+/// Nodes visited between deadline and text-size checks.
+const CHECK_EVERY: usize = 2048;
+/// Font size (px) under which text is unreadable.
+const TINY_FONT_PX: f32 = 4.0;
+/// WCAG contrast ratio under which text is indistinguishable from its background.
+const MIN_CONTRAST: f32 = 1.2;
+/// Negative offset (px) past which positioned content is off-screen.
+const OFFSCREEN_PX: f32 = -500.0;
+/// Opacity under which content is invisible.
+const MIN_OPACITY: f32 = 0.05;
+/// Box size (px) under which clipped (`overflow:hidden`) content is invisible.
+const MIN_BOX_PX: f32 = 1.5;
+
+pub fn extract(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError> {
+    let text = decode(bytes);
+    extract_str(&text, budget)
+}
+
+/// Decodes by BOM, then a `<meta>` charset in the first 1024 bytes, then UTF-8, then detection.
+pub fn decode(bytes: &[u8]) -> String {
+    let hint = prescan_charset(bytes.get(..bytes.len().min(1024)).unwrap_or(bytes));
+    text::decode_lossy(bytes, hint)
+}
+
+/// The charset declared by a `<meta charset>` or `<meta http-equiv content="…charset=…">`.
+fn prescan_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let lower = head.to_ascii_lowercase();
+    let mut pos = 0;
+    while let Some(i) = memchr::memmem::find(lower.get(pos..)?, b"<meta") {
+        let start = pos + i + 5;
+        let end = lower
+            .get(start..)
+            .and_then(|r| memchr::memchr(b'>', r))
+            .map(|j| start + j)
+            .unwrap_or(lower.len());
+        let tag = lower.get(start..end)?;
+        if let Some(k) = memchr::memmem::find(tag, b"charset") {
+            let rest = tag.get(k + 7..)?;
+            let rest = trim_ascii_start(rest);
+            if let Some(rest) = rest.strip_prefix(b"=") {
+                let rest = trim_ascii_start(rest);
+                let rest = rest
+                    .strip_prefix(b"\"")
+                    .or_else(|| rest.strip_prefix(b"'"))
+                    .unwrap_or(rest);
+                let label_end = rest
+                    .iter()
+                    .position(|c| matches!(c, b'"' | b'\'' | b';' | b' ' | b'/' | b'>'))
+                    .unwrap_or(rest.len());
+                if let Some(enc) = rest
+                    .get(..label_end)
+                    .and_then(encoding_rs::Encoding::for_label)
+                {
+                    // A charset declared in ASCII cannot be UTF-16 (HTML spec prescan rule).
+                    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+                        return Some(encoding_rs::UTF_8);
+                    }
+                    if enc == encoding_rs::X_USER_DEFINED {
+                        return Some(encoding_rs::WINDOWS_1252);
+                    }
+                    return Some(enc);
+                }
+            }
+        }
+        pos = end;
+    }
+    None
+}
+
+fn trim_ascii_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    b.get(n..).unwrap_or(b)
+}
+
+/// Extracts an already decoded document.
+pub fn extract_str(text: &str, budget: &Budget) -> Result<Extracted, ExtractError> {
+    let html = parse(text, budget)?;
+    let sheet = collect_styles(&html, budget)?;
+    Walker::new(&sheet, budget).run(&html)
+}
+
+/// Tree sink that records how deep the tree gets, so parsing can stop at the depth cap.
+struct DepthSink {
+    inner: HtmlTreeSink,
+    max_depth: usize,
+    exceeded: Cell<bool>,
+}
+
+impl DepthSink {
+    fn check(&self, parent: &NodeId) {
+        let depth = self
+            .inner
+            .0
+            .borrow()
+            .tree
+            .get(*parent)
+            .map(|n| n.ancestors().count() + 1)
+            .unwrap_or(0);
+        if depth >= self.max_depth {
+            self.exceeded.set(true);
+        }
+    }
+
+    fn has_parent(&self, node: &NodeId) -> bool {
+        self.inner
+            .0
+            .borrow()
+            .tree
+            .get(*node)
+            .is_some_and(|n| n.parent().is_some())
+    }
+}
+
+impl TreeSink for DepthSink {
+    type Output = Html;
+    type Handle = NodeId;
+    type ElemName<'a> = Ref<'a, QualName>;
+
+    fn finish(self) -> Html {
+        self.inner.finish()
+    }
+    // Parse errors are not kept: a hostile file could produce millions.
+    fn parse_error(&self, _msg: Cow<'static, str>) {}
+    fn set_quirks_mode(&self, mode: QuirksMode) {
+        self.inner.set_quirks_mode(mode)
+    }
+    fn get_document(&self) -> NodeId {
+        self.inner.get_document()
+    }
+    fn same_node(&self, x: &NodeId, y: &NodeId) -> bool {
+        x == y
+    }
+    fn elem_name<'a>(&'a self, target: &'a NodeId) -> Ref<'a, QualName> {
+        self.inner.elem_name(target)
+    }
+    fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> NodeId {
+        self.inner.create_element(name, attrs, flags)
+    }
+    fn create_comment(&self, text: StrTendril) -> NodeId {
+        self.inner.create_comment(text)
+    }
+    fn create_pi(&self, target: StrTendril, data: StrTendril) -> NodeId {
+        self.inner.create_pi(target, data)
+    }
+    fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
+        if matches!(child, NodeOrText::AppendNode(_)) {
+            self.check(parent);
+        }
+        self.inner.append(parent, child)
+    }
+    fn append_based_on_parent_node(
+        &self,
+        element: &NodeId,
+        prev_element: &NodeId,
+        child: NodeOrText<NodeId>,
+    ) {
+        if self.has_parent(element) {
+            self.append_before_sibling(element, child)
+        } else {
+            self.append(prev_element, child)
+        }
+    }
+    fn append_doctype_to_document(&self, name: StrTendril, public_id: StrTendril, system_id: StrTendril) {
+        self.inner
+            .append_doctype_to_document(name, public_id, system_id)
+    }
+    fn get_template_contents(&self, target: &NodeId) -> NodeId {
+        self.inner.get_template_contents(target)
+    }
+    fn append_before_sibling(&self, sibling: &NodeId, new_node: NodeOrText<NodeId>) {
+        if matches!(new_node, NodeOrText::AppendNode(_)) {
+            self.check(sibling);
+        }
+        self.inner.append_before_sibling(sibling, new_node)
+    }
+    fn add_attrs_if_missing(&self, target: &NodeId, attrs: Vec<Attribute>) {
+        self.inner.add_attrs_if_missing(target, attrs)
+    }
+    fn remove_from_parent(&self, target: &NodeId) {
+        self.inner.remove_from_parent(target)
+    }
+    fn reparent_children(&self, node: &NodeId, new_parent: &NodeId) {
+        self.check(new_parent);
+        self.inner.reparent_children(node, new_parent)
+    }
+}
+
+/// Parses with scripting off (as the reference reader), in chunks, stopping at the depth cap.
+fn parse(text: &str, budget: &Budget) -> Result<Html, ExtractError> {
+    let sink = DepthSink {
+        inner: HtmlTreeSink::new(Html::new_document()),
+        max_depth: budget.limits.max_xml_depth as usize,
+        exceeded: Cell::new(false),
+    };
+    let opts = ParseOpts {
+        tree_builder: TreeBuilderOpts {
+            scripting_enabled: false,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut parser = html5ever::parse_document(sink, opts);
+    let mut pos = 0;
+    while pos < text.len() {
+        let mut end = (pos + CHUNK).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        parser.process(StrTendril::from_slice(text.get(pos..end).unwrap_or("")));
+        pos = end;
+        if parser.tokenizer.sink.sink.exceeded.get() {
+            return Err(depth_error(budget));
+        }
+        budget.check_time()?;
+    }
+    let html = parser.finish();
+    Ok(html)
+}
+
+fn depth_error(budget: &Budget) -> ExtractError {
+    ExtractError::limit(
+        Limit::XmlDepth,
+        format!(
+            "HTML element nesting deeper than {}",
+            budget.limits.max_xml_depth
+        ),
+    )
+}
+
+/// Compiles every `<style>` element that applies to the screen (not inside `<template>`).
+fn collect_styles(html: &Html, budget: &Budget) -> Result<Stylesheet, ExtractError> {
+    let mut sheet = Stylesheet::new();
+    for (n, node) in html.tree.root().descendants().enumerate() {
+        if n % CHECK_EVERY == 0 {
+            budget.check_time()?;
+        }
+        let Some(el) = ElementRef::wrap(node) else {
+            continue;
+        };
+        if el.value().name() != "style" {
+            continue;
+        }
+        if let Some(media) = el.value().attr("media") {
+            let m = media.trim().to_ascii_lowercase();
+            if !(m.is_empty() || m.contains("screen") || m.contains("all")) {
+                continue;
+            }
+        }
+        if node.ancestors().any(|a| {
+            a.value()
+                .as_element()
+                .is_some_and(|e| e.name() == "template")
+        }) {
+            continue;
+        }
+        let css: String = el.text().collect();
+        sheet.add_sheet(&css);
+    }
+    Ok(sheet)
+}
+
+/// How text under an element is treated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    /// Rendered text (possibly hidden by style).
+    Normal,
+    /// Not text at all (script, style).
+    Skip,
+    /// Text for the hidden channel only, with this reason (`<title>`, JSON-LD, iframe fallback).
+    Channel(Hidden),
+}
+
+/// Inherited state while walking down the tree.
+#[derive(Debug, Clone)]
+struct Ctx {
+    /// Reasons a descendant cannot undo (display:none, opacity, off-screen, clipping…).
+    hidden: Visibility,
+    /// `visibility:hidden`, which a descendant may undo with `visibility:visible`.
+    vis_hidden: bool,
+    font_px: f32,
+    color: Rgba,
+    /// The opaque colour behind the text; `None` when an image is behind it.
+    bg: Option<Rgba>,
+    pre: bool,
+    mode: Mode,
+    /// Inside a box that is laid out (not under display:none).
+    rendered: bool,
+    /// Inside a closed `<details>`, outside its summary.
+    closed_details: bool,
+    /// This element's own display (not inherited; set per element).
+    display: Display,
+    origin: Rc<Origin>,
+}
+
+impl Ctx {
+    fn root() -> Ctx {
+        Ctx {
+            hidden: Visibility::VISIBLE,
+            vis_hidden: false,
+            font_px: 16.0,
+            color: Rgba::BLACK,
+            bg: Some(Rgba::WHITE),
+            pre: false,
+            mode: Mode::Normal,
+            rendered: true,
+            closed_details: false,
+            display: Display::Block,
+            origin: Rc::new(Origin::part("body")),
+        }
+    }
+
+    /// Visibility of text directly inside this context.
+    fn text_visibility(&self) -> Visibility {
+        let mut v = self.hidden;
+        if self.vis_hidden || self.closed_details {
+            v = v.with(Hidden::CssHidden);
+        }
+        if self.font_px < TINY_FONT_PX {
+            v = v.with(Hidden::TinyFont);
+        }
+        if self.color.a < MIN_OPACITY {
+            v = v.with(Hidden::Transparent);
+        } else if let Some(bg) = self.bg {
+            if self.color.over(bg).contrast(bg) < MIN_CONTRAST {
+                v = v.with(Hidden::LowContrast);
+            }
+        }
+        v
+    }
+}
+
+/// Builds the output: visible text with innerText line breaking and whitespace collapsing,
+/// hidden text in its own spans that never disturb the visible text.
+struct Emitter {
+    out: Extracted,
+    /// Required line breaks pending before the next visible text.
+    breaks: u8,
+    /// A collapsible space pending before the next visible text.
+    space: bool,
+    /// Nothing visible on the current line yet.
+    line_start: bool,
+    /// Some visible text was written.
+    started: bool,
+    /// The text ends inside a hidden span with no trailing whitespace: (visibility, origin).
+    hidden_tail: Option<(Visibility, Rc<Origin>)>,
+    /// The next hidden text starts a new block and needs a separator.
+    hidden_sep: bool,
+    buf: String,
+}
+
+fn is_ws(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{c}')
+}
+
+impl Emitter {
+    fn new() -> Self {
+        Emitter {
+            out: Extracted::new(),
+            breaks: 0,
+            space: false,
+            line_start: true,
+            started: false,
+            hidden_tail: None,
+            hidden_sep: false,
+            buf: String::new(),
+        }
+    }
+
+    fn ends_with_ws(&self) -> bool {
+        self.out.text.is_empty() || self.out.text.ends_with(is_ws)
+    }
+
+    /// Closes a hidden run so the next text does not glue onto it.
+    fn end_hidden_tail(&mut self) {
+        if let Some((vis, origin)) = self.hidden_tail.take() {
+            if !self.ends_with_ws() {
+                self.out.push(" ", vis, &origin);
+            }
+        }
+    }
+
+    fn flush_breaks(&mut self) {
+        if self.breaks > 0 {
+            if self.started {
+                self.end_hidden_tail();
+                for _ in 0..self.breaks {
+                    self.out.push_separator("\n");
+                }
+                self.line_start = true;
+            }
+            self.breaks = 0;
+            self.space = false;
+        }
+    }
+
+    fn require_breaks(&mut self, n: u8) {
+        self.breaks = self.breaks.max(n);
+        self.space = false;
+    }
+
+    /// A literal newline (`<br>`, table rows) or tab (table cells).
+    fn literal(&mut self, s: &str) {
+        self.flush_breaks();
+        self.end_hidden_tail();
+        self.out.push_separator(s);
+        self.line_start = true;
+        self.space = false;
+        self.started = true;
+    }
+
+    fn visible(&mut self, s: &str, pre: bool, origin: &Rc<Origin>) {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let mut opened = false;
+        for ch in s.chars() {
+            if !pre && is_ws(ch) {
+                if !self.line_start || opened {
+                    self.space = true;
+                }
+                continue;
+            }
+            if !opened {
+                opened = true;
+                self.flush_breaks();
+                self.end_hidden_tail();
+                if self.space && !self.line_start {
+                    buf.push(' ');
+                }
+                self.space = false;
+                self.line_start = false;
+                self.started = true;
+            } else if self.space {
+                buf.push(' ');
+                self.space = false;
+            }
+            buf.push(if ch == '\r' { '\n' } else { ch });
+        }
+        if !buf.is_empty() {
+            self.out.push(&buf, Visibility::VISIBLE, origin);
+            if pre {
+                self.line_start = buf.ends_with('\n');
+            }
+        }
+        self.buf = buf;
+    }
+
+    /// Text a reader does not see. `rendered` text still takes room on the line, so its
+    /// whitespace separates the visible words around it.
+    fn hidden(&mut self, s: &str, vis: Visibility, origin: &Rc<Origin>, rendered: bool) {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let mut ws = false;
+        for ch in s.chars() {
+            if is_ws(ch) || ch == '\u{a0}' && buf.is_empty() {
+                ws = true;
+                continue;
+            }
+            if ws && !buf.is_empty() {
+                buf.push(' ');
+            }
+            ws = false;
+            buf.push(ch);
+        }
+        let leading_ws = s.starts_with(is_ws);
+        let trailing_ws = s.ends_with(is_ws);
+        if rendered && s.contains(is_ws) && !self.line_start {
+            self.space = true;
+        }
+        if buf.is_empty() {
+            if leading_ws || trailing_ws {
+                self.hidden_sep = true;
+            }
+            self.buf = buf;
+            return;
+        }
+        let same_run = self
+            .hidden_tail
+            .as_ref()
+            .is_some_and(|(v, o)| *v == vis && Rc::ptr_eq(o, origin));
+        let need_sep = !self.ends_with_ws() && (leading_ws || self.hidden_sep || !same_run);
+        if need_sep {
+            buf.insert(0, ' ');
+        }
+        if trailing_ws {
+            buf.push(' ');
+        }
+        self.out.push(&buf, vis, origin);
+        self.hidden_sep = false;
+        self.hidden_tail = if trailing_ws {
+            None
+        } else {
+            Some((vis, Rc::clone(origin)))
+        };
+        self.buf = buf;
+    }
+}
+
+/// Walks the DOM once, computing style on the way down.
+struct Walker<'a> {
+    sheet: &'a Stylesheet,
+    budget: &'a Budget<'a>,
+    em: Emitter,
+    scripts: usize,
+    handlers: usize,
+    external: usize,
+}
+
+/// Meta names whose content is technical, not prose.
+const META_SKIP: &[&str] = &[
+    "viewport",
+    "theme-color",
+    "color-scheme",
+    "referrer",
+    "format-detection",
+    "robots",
+    "googlebot",
+    "msapplication-tilecolor",
+];
+
+fn default_display(name: &str) -> Display {
+    match name {
+        "html" | "body" | "address" | "blockquote" | "center" | "dialog" | "div" | "figure"
+        | "figcaption" | "footer" | "form" | "header" | "hr" | "legend" | "listing" | "main"
+        | "p" | "plaintext" | "pre" | "search" | "xmp" | "article" | "aside" | "h1" | "h2"
+        | "h3" | "h4" | "h5" | "h6" | "hgroup" | "nav" | "section" | "dir" | "dd" | "dl"
+        | "dt" | "menu" | "ol" | "ul" | "fieldset" | "details" | "summary" | "frameset"
+        | "optgroup" => Display::Block,
+        "li" => Display::ListItem,
+        "table" => Display::Table,
+        "caption" => Display::TableCaption,
+        "tr" => Display::TableRow,
+        "td" | "th" => Display::TableCell,
+        "thead" | "tbody" | "tfoot" | "col" | "colgroup" => Display::TableGroup,
+        _ => Display::Inline,
+    }
+}
+
+/// Elements the UA style sheet never renders; their text (if any) is kept as hidden.
+fn ua_hidden(name: &str) -> bool {
+    matches!(
+        name,
+        "area" | "base" | "basefont" | "datalist" | "link" | "meta" | "param" | "rp" | "source"
+            | "track"
+    )
+}
+
+impl<'a> Walker<'a> {
+    fn new(sheet: &'a Stylesheet, budget: &'a Budget<'a>) -> Self {
+        Walker {
+            sheet,
+            budget,
+            em: Emitter::new(),
+            scripts: 0,
+            handlers: 0,
+            external: 0,
+        }
+    }
+
+    fn run(mut self, html: &Html) -> Result<Extracted, ExtractError> {
+        let mut stack: Vec<Ctx> = vec![Ctx::root()];
+        for (n, edge) in html.tree.root().traverse().enumerate() {
+            if n % CHECK_EVERY == 0 {
+                self.budget.check_time()?;
+                self.budget.check_text(self.em.out.text.len())?;
+            }
+            let parent = stack.last().cloned().unwrap_or_else(Ctx::root);
+            match edge {
+                Edge::Open(node) => match node.value() {
+                    Node::Element(_) => {
+                        let Some(el) = ElementRef::wrap(node) else {
+                            continue;
+                        };
+                        let ctx = self.open_element(el, &parent)?;
+                        stack.push(ctx);
+                    }
+                    Node::Text(t) => self.text(&t.text, &parent),
+                    Node::Comment(c) => {
+                        let vis = parent.text_visibility().with(Hidden::Comment);
+                        let origin = Rc::new(Origin {
+                            element: Some("comment".into()),
+                            ..(*parent.origin).clone()
+                        });
+                        self.em.hidden(&c.comment, vis, &origin, false);
+                    }
+                    _ => {}
+                },
+                Edge::Close(node) => {
+                    if let Some(el) = ElementRef::wrap(node) {
+                        if let Some(ctx) = stack.pop() {
+                            self.close_element(el, &ctx);
+                        }
+                    }
+                }
+            }
+        }
+        self.em.flush_breaks();
+        let mut out = self.em.out;
+        if self.scripts + self.handlers > 0 {
+            out.signal(
+                SignalKind::JavaScript,
+                format!(
+                    "{} script element(s), {} event-handler attribute(s) or javascript: URL(s)",
+                    self.scripts, self.handlers
+                ),
+                Origin::part("body"),
+            );
+        }
+        if self.external > 0 {
+            out.signal(
+                SignalKind::ExternalReference,
+                format!("{} embedded frame(s) or object(s) with an external source", self.external),
+                Origin::part("body"),
+            );
+        }
+        self.budget.check_text(out.text.len())?;
+        Ok(out)
+    }
+
+    fn text(&mut self, s: &str, ctx: &Ctx) {
+        match ctx.mode {
+            Mode::Skip => {}
+            Mode::Channel(reason) => {
+                let vis = ctx.text_visibility().with(reason);
+                self.em.hidden(s, vis, &ctx.origin, false);
+            }
+            Mode::Normal => {
+                let vis = ctx.text_visibility();
+                if vis.is_visible() {
+                    self.em.visible(s, ctx.pre, &ctx.origin);
+                } else {
+                    self.em.hidden(s, vis, &ctx.origin, ctx.rendered);
+                }
+            }
+        }
+    }
+
+    /// Pushes an attribute value to the hidden channel.
+    fn attr_text(&mut self, ctx: &Ctx, name: &str, attr: &str, value: &str, reason: Hidden) {
+        if value.trim().is_empty() {
+            return;
+        }
+        let vis = ctx.text_visibility().with(reason);
+        let origin = Rc::new(Origin {
+            element: Some(format!("{name}@{attr}")),
+            ..(*ctx.origin).clone()
+        });
+        self.em.hidden(value, vis, &origin, false);
+    }
+
+    fn open_element(&mut self, el: ElementRef<'_>, p: &Ctx) -> Result<Ctx, ExtractError> {
+        let v = el.value();
+        let name = v.name();
+        let svg = &*v.name.ns == "http://www.w3.org/2000/svg";
+        let mut c = p.clone();
+        c.closed_details = false;
+        if p.closed_details && name != "summary" {
+            c.hidden = c.hidden.with(Hidden::CssHidden);
+            c.rendered = false;
+        }
+
+        // Cascade: presentational hints < author sheet < inline style.
+        let mut cascade = Cascade::default();
+        if let Some(col) = v.attr("bgcolor").and_then(legacy_color) {
+            cascade.hint(Decl::Background(col));
+        }
+        if name == "font" {
+            if let Some(col) = v.attr("color").and_then(legacy_color) {
+                cascade.hint(Decl::Color(col));
+            }
+        }
+        if name == "body" {
+            if let Some(col) = v.attr("text").and_then(legacy_color) {
+                cascade.hint(Decl::Color(col));
+            }
+        }
+        self.sheet.cascade(el, &mut cascade);
+        if let Some(style) = v.attr("style") {
+            for d in css::parse_declarations(style) {
+                cascade.apply(&d, true, 0, 0);
+            }
+        }
+
+        let author_display = cascade.get(0).and_then(|d| match d {
+            Decl::Display(x) => Some(x),
+            _ => None,
+        });
+        let hidden_attr = v.attr("hidden").is_some();
+        let display = author_display.unwrap_or(if hidden_attr {
+            Display::None
+        } else {
+            default_display(name)
+        });
+        if display == Display::None {
+            let reason = if hidden_attr && author_display.is_none() {
+                Hidden::HiddenAttribute
+            } else {
+                Hidden::CssHidden
+            };
+            c.hidden = c.hidden.with(reason);
+            c.rendered = false;
+        }
+
+        c.display = display;
+        let mut position = Position::Static;
+        let mut overflow_hidden = false;
+        let mut boxes: Vec<Length> = Vec::new();
+        let mut offsets: Vec<(bool, Length)> = Vec::new();
+        for d in cascade.iter() {
+            match d {
+                Decl::VisibilityHidden(h) => c.vis_hidden = h,
+                Decl::Opacity(o) if o < MIN_OPACITY => c.hidden = c.hidden.with(Hidden::Transparent),
+                Decl::FontSize(f) => {
+                    let px = match f {
+                        css::FontSize::Len(l) => l.px(p.font_px, p.font_px),
+                        css::FontSize::Factor(k) => p.font_px * k,
+                    };
+                    c.font_px = if px.is_finite() { px.clamp(0.0, 10_000.0) } else { p.font_px };
+                }
+                Decl::Color(col) => c.color = col,
+                Decl::Background(col) if col.a > 0.0 => {
+                    c.bg = match c.bg {
+                        Some(under) => Some(col.over(under)),
+                        None if col.a >= 0.99 => Some(col),
+                        None => None,
+                    }
+                }
+                Decl::BackgroundImage(true) => c.bg = None,
+                Decl::Position(x) => position = x,
+                Decl::Left(l) | Decl::Top(l) | Decl::Right(l) => offsets.push((true, l)),
+                Decl::MarginLeft(l) | Decl::MarginTop(l) | Decl::TextIndent(l) | Decl::Translate(l) => {
+                    offsets.push((false, l))
+                }
+                Decl::ClipZero(true) => c.hidden = c.hidden.with(Hidden::Clipped),
+                Decl::Width(l) | Decl::Height(l) | Decl::MaxWidth(l) | Decl::MaxHeight(l) => {
+                    boxes.push(l)
+                }
+                Decl::OverflowHidden(h) => overflow_hidden = h,
+                Decl::ScaleZero(true) => c.hidden = c.hidden.with(Hidden::Squeezed),
+                Decl::PreserveSpace(b) => c.pre = b,
+                Decl::ContentHidden(true) => {
+                    c.hidden = c.hidden.with(Hidden::CssHidden);
+                }
+                _ => {}
+            }
+        }
+        // A background colour set after an image in the same cascade does not make it known.
+        if let Some(Decl::BackgroundImage(true)) = cascade.get(6) {
+            c.bg = None;
+        }
+        let positioned = matches!(position, Position::Absolute | Position::Fixed);
+        if offsets.iter().any(|(needs_pos, l)| {
+            (positioned || !needs_pos) && l.px(c.font_px, 1280.0) <= OFFSCREEN_PX
+        }) {
+            c.hidden = c.hidden.with(Hidden::OffPage);
+        }
+        if overflow_hidden
+            && boxes
+                .iter()
+                .any(|l| l.px(c.font_px, 1280.0).abs() < MIN_BOX_PX)
+        {
+            c.hidden = c.hidden.with(Hidden::Clipped);
+        }
+        if name == "a" && v.attr("href").is_some() && !matches!(cascade.get(4), Some(Decl::Color(_))) {
+            c.color = Rgba::LINK;
+        }
+
+        // Elements with their own treatment.
+        match name {
+            "pre" | "listing" | "xmp" | "plaintext" | "textarea" if !svg => {
+                if !matches!(cascade.get(22), Some(Decl::PreserveSpace(false))) {
+                    c.pre = true;
+                }
+            }
+            "head" => {
+                c.rendered = false;
+                c.origin = Rc::new(Origin::part("head"));
+            }
+            "body" => c.origin = Rc::new(Origin::part("body").with_element("body")),
+            "script" => {
+                let ty = v.attr("type").unwrap_or("").trim().to_ascii_lowercase();
+                if ty == "application/ld+json" {
+                    c.mode = Mode::Channel(Hidden::Metadata);
+                } else {
+                    c.mode = Mode::Skip;
+                    if is_script_type(&ty) {
+                        self.scripts += 1;
+                    }
+                }
+            }
+            "style" => c.mode = Mode::Skip,
+            "title" if !svg => c.mode = Mode::Channel(Hidden::Metadata),
+            "title" | "desc" if svg => c.mode = Mode::Channel(Hidden::AltText),
+            "template" => {
+                c.hidden = c.hidden.with(Hidden::HiddenAttribute);
+                c.rendered = false;
+            }
+            "noscript" => c.hidden = c.hidden.with(Hidden::NonRendered),
+            "iframe" | "noembed" | "noframes" | "video" | "audio" | "object" | "embed"
+            | "frame" => {
+                if matches!(name, "iframe" | "noembed" | "noframes" | "video" | "audio") {
+                    c.mode = Mode::Channel(Hidden::NonRendered);
+                }
+                if v.attr("src").or_else(|| v.attr("data")).is_some()
+                    && matches!(name, "iframe" | "object" | "embed" | "frame")
+                {
+                    self.external += 1;
+                }
+            }
+            "dialog" if v.attr("open").is_none() && author_display.is_none() => {
+                c.hidden = c.hidden.with(Hidden::CssHidden);
+                c.rendered = false;
+            }
+            "details" if v.attr("open").is_none() => c.closed_details = true,
+            _ if ua_hidden(name) && author_display.is_none() => {
+                c.hidden = c.hidden.with(Hidden::CssHidden);
+                c.rendered = false;
+            }
+            _ => {}
+        }
+        if display.is_block_level() && c.rendered {
+            c.origin = Rc::new(Origin {
+                element: Some(name.to_string()),
+                ..(*p.origin).clone()
+            });
+        }
+
+        // Line breaking before the element's content.
+        if c.rendered && c.mode == Mode::Normal {
+            if display.is_block_level() {
+                self.em.require_breaks(if name == "p" { 2 } else { 1 });
+            }
+            if name == "br" {
+                if c.text_visibility().is_visible() {
+                    self.em.literal("\n");
+                } else {
+                    self.em.hidden_sep = true;
+                }
+            }
+        } else if display.is_block_level() || name == "br" {
+            self.em.hidden_sep = true;
+        }
+
+        self.attributes(el, &c)?;
+        Ok(c)
+    }
+
+    fn close_element(&mut self, el: ElementRef<'_>, c: &Ctx) {
+        let name = el.value().name();
+        if !c.rendered || c.mode != Mode::Normal {
+            self.em.hidden_sep = true;
+            return;
+        }
+        let display = c.display;
+        let visible = c.text_visibility().is_visible();
+        match display {
+            Display::TableCell => {
+                if has_next_sibling(el, &["td", "th"]) {
+                    if visible {
+                        self.em.literal("\t");
+                    } else {
+                        self.em.hidden_sep = true;
+                    }
+                }
+            }
+            Display::TableRow => {
+                if has_next_row(el) {
+                    if visible {
+                        self.em.literal("\n");
+                    } else {
+                        self.em.hidden_sep = true;
+                    }
+                }
+            }
+            d if d.is_block_level() => {
+                self.em.require_breaks(if name == "p" { 2 } else { 1 });
+                self.em.hidden_sep = true;
+            }
+            _ => {}
+        }
+    }
+
+    /// Attribute text that a reader does not see as page text.
+    fn attributes(&mut self, el: ElementRef<'_>, c: &Ctx) -> Result<(), ExtractError> {
+        let v = el.value();
+        let name = v.name();
+        for (k, val) in v.attrs() {
+            if k.starts_with("on") && k.len() > 2 {
+                self.handlers += 1;
+            }
+            if matches!(k, "href" | "src" | "action" | "formaction")
+                && val.trim_start().to_ascii_lowercase().starts_with("javascript:")
+            {
+                self.handlers += 1;
+            }
+        }
+        match name {
+            "img" | "area" => {
+                if let Some(alt) = v.attr("alt") {
+                    self.attr_text(c, name, "alt", alt, Hidden::AltText);
+                }
+            }
+            "input" => {
+                let ty = v.attr("type").unwrap_or("text").trim().to_ascii_lowercase();
+                if let Some(val) = v.attr("value") {
+                    let reason = if ty == "hidden" {
+                        Hidden::HiddenAttribute
+                    } else {
+                        Hidden::AltText
+                    };
+                    self.attr_text(c, name, "value", val, reason);
+                }
+                if ty == "image" {
+                    if let Some(alt) = v.attr("alt") {
+                        self.attr_text(c, name, "alt", alt, Hidden::AltText);
+                    }
+                }
+            }
+            "meta" => {
+                let key = v
+                    .attr("name")
+                    .or_else(|| v.attr("property"))
+                    .or_else(|| v.attr("itemprop"))
+                    .map(|s| s.trim().to_ascii_lowercase());
+                if let (Some(key), Some(content)) = (key, v.attr("content")) {
+                    if !META_SKIP.contains(&key.as_str()) {
+                        self.attr_text(c, name, "content", content, Hidden::Metadata);
+                    }
+                }
+            }
+            "iframe" => {
+                if let Some(doc) = v.attr("srcdoc") {
+                    self.srcdoc(doc, c)?;
+                }
+            }
+            _ => {}
+        }
+        for attr in ["title", "aria-label", "aria-description", "placeholder"] {
+            if let Some(val) = v.attr(attr) {
+                self.attr_text(c, name, attr, val, Hidden::AltText);
+            }
+        }
+        Ok(())
+    }
+
+    /// An `<iframe srcdoc>` is a whole document shown inside the frame: extracted as a nested
+    /// document, its spans keep their own visibility plus the frame's.
+    fn srcdoc(&mut self, doc: &str, c: &Ctx) -> Result<(), ExtractError> {
+        let nested = self.budget.nested()?;
+        let inner = extract_str(doc, &nested)?;
+        let origin = Rc::new(Origin {
+            element: Some("iframe@srcdoc".into()),
+            ..(*c.origin).clone()
+        });
+        let outer = c.text_visibility();
+        self.em.flush_breaks();
+        self.em.end_hidden_tail();
+        if !self.em.ends_with_ws() {
+            self.em.out.push_separator("\n");
+        }
+        let mut pos = 0;
+        for sp in &inner.spans {
+            if sp.start > pos {
+                if let Some(gap) = inner.text.get(pos..sp.start) {
+                    self.em.out.push_separator(gap);
+                }
+            }
+            if let Some(t) = inner.text.get(sp.start..sp.end) {
+                self.em.out.push(t, sp.visibility.union(outer), &origin);
+            }
+            pos = sp.end;
+        }
+        if let Some(rest) = inner.text.get(pos..) {
+            self.em.out.push_separator(rest);
+        }
+        self.em.out.signals.extend(inner.signals);
+        self.em.require_breaks(1);
+        self.em.started = true;
+        Ok(())
+    }
+}
+
+fn is_script_type(ty: &str) -> bool {
+    ty.is_empty()
+        || ty.contains("javascript")
+        || ty.contains("ecmascript")
+        || ty == "module"
+        || ty.contains("jscript")
+}
+
+/// Legacy colour attributes (`bgcolor`, `<font color>`): CSS syntax, or hex without `#`.
+fn legacy_color(s: &str) -> Option<Rgba> {
+    let s = s.trim().to_ascii_lowercase();
+    css::parse_color(&s).or_else(|| {
+        if s.len() == 6 && s.chars().all(|c| c.is_ascii_hexdigit()) {
+            css::parse_color(&format!("#{s}"))
+        } else {
+            None
+        }
+    })
+}
+
+fn has_next_sibling(el: ElementRef<'_>, names: &[&str]) -> bool {
+    el.next_siblings()
+        .filter_map(ElementRef::wrap)
+        .any(|e| names.contains(&e.value().name()))
+}
+
+/// Is there another row after this one in the same table (possibly in a later row group)?
+fn has_next_row(el: ElementRef<'_>) -> bool {
+    if has_next_sibling(el, &["tr"]) {
+        return true;
+    }
+    let Some(parent) = el.parent().and_then(ElementRef::wrap) else {
+        return false;
+    };
+    if !matches!(parent.value().name(), "tbody" | "thead" | "tfoot") {
+        return false;
+    }
+    parent
+        .next_siblings()
+        .filter_map(ElementRef::wrap)
+        .any(|g| {
+            g.value().name() == "tr"
+                || g.children()
+                    .filter_map(ElementRef::wrap)
+                    .any(|r| r.value().name() == "tr")
+        })
 }

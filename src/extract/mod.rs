@@ -6,6 +6,7 @@
 //! broken file is an [`ExtractError`], which policy turns into a quarantine.
 
 pub mod docx;
+pub mod css;
 pub mod html;
 pub mod pdf;
 pub mod text;
