@@ -170,6 +170,16 @@ pub enum Decl {
     PreserveSpace(bool),
     /// `content-visibility: hidden`.
     ContentHidden(bool),
+    /// `text-transform` (inherited; `innerText` applies it).
+    TextTransform(TextTransform),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextTransform {
+    None,
+    Uppercase,
+    Lowercase,
+    Capitalize,
 }
 
 /// Property slots, one per [`Decl`] variant, so a cascade is a fixed array.
@@ -202,6 +212,7 @@ impl Decl {
             Decl::Translate(_) => 21,
             Decl::PreserveSpace(_) => 22,
             Decl::ContentHidden(_) => 23,
+            Decl::TextTransform(_) => 24,
         }
     }
 }
@@ -806,6 +817,16 @@ fn parse_property(name: &str, v: &str, push: &mut dyn FnMut(Decl)) {
             "pre" | "pre-wrap" | "pre-line" | "break-spaces" | "preserve"
         ))),
         "content-visibility" => push(Decl::ContentHidden(v == "hidden")),
+        "text-transform" => {
+            let t = match v.split_whitespace().next().unwrap_or("") {
+                "none" => TextTransform::None,
+                "uppercase" => TextTransform::Uppercase,
+                "lowercase" => TextTransform::Lowercase,
+                "capitalize" => TextTransform::Capitalize,
+                _ => return,
+            };
+            push(Decl::TextTransform(t))
+        }
         _ => {}
     }
 }

@@ -20,7 +20,7 @@
 //! checked between chunks and every few thousand nodes; extracted text is capped by
 //! `max_text_bytes`. Nested `srcdoc` documents go through [`Budget::nested`].
 
-use super::css::{self, Cascade, Decl, Display, Length, Position, Rgba, Stylesheet};
+use super::css::{self, Cascade, Decl, Display, Length, Position, Rgba, Stylesheet, TextTransform};
 use super::text;
 use crate::error::{ExtractError, Limit};
 use crate::limits::Budget;
@@ -37,15 +37,17 @@ use std::rc::Rc;
 
 /// Bytes of decoded text handed to the parser at a time; bounds how far past the depth cap the
 /// tree can grow before we notice.
-const CHUNK: usize = 8 * 1024;
+const CHUNK: usize = 4 * 1024;
 /// Nodes visited between deadline and text-size checks.
-const CHECK_EVERY: usize = 2048;
+const CHECK_EVERY: usize = 256;
 /// Font size (px) under which text is unreadable.
 const TINY_FONT_PX: f32 = 4.0;
 /// WCAG contrast ratio under which text is indistinguishable from its background.
 const MIN_CONTRAST: f32 = 1.2;
 /// Negative offset (px) past which positioned content is off-screen.
 const OFFSCREEN_PX: f32 = -500.0;
+/// Left offset (px) past which positioned content is beyond the right edge of any screen.
+const OFFSCREEN_RIGHT_PX: f32 = 3000.0;
 /// Opacity under which content is invisible.
 const MIN_OPACITY: f32 = 0.05;
 /// Box size (px) under which clipped (`overflow:hidden`) content is invisible.
@@ -128,6 +130,9 @@ struct DepthSink {
 
 impl DepthSink {
     fn check(&self, parent: &NodeId) {
+        if self.exceeded.get() {
+            return;
+        }
         let depth = self
             .inner
             .0
@@ -322,6 +327,7 @@ struct Ctx {
     /// The opaque colour behind the text; `None` when an image is behind it.
     bg: Option<Rgba>,
     pre: bool,
+    transform: TextTransform,
     mode: Mode,
     /// Inside a box that is laid out (not under display:none).
     rendered: bool,
@@ -341,11 +347,12 @@ impl Ctx {
             color: Rgba::BLACK,
             bg: Some(Rgba::WHITE),
             pre: false,
+            transform: TextTransform::None,
             mode: Mode::Normal,
             rendered: true,
             closed_details: false,
             display: Display::Block,
-            origin: Rc::new(Origin::part("body")),
+            origin: Rc::new(Origin::part("document")),
         }
     }
 
@@ -448,7 +455,23 @@ impl Emitter {
         self.started = true;
     }
 
-    fn visible(&mut self, s: &str, pre: bool, origin: &Rc<Origin>) {
+    /// Visible text, except runs of invisible characters (Unicode tags, long zero-width runs),
+    /// which go to hidden spans with [`Hidden::InvisibleChars`] and keep their raw characters for
+    /// the detectors to decode.
+    fn visible(&mut self, s: &str, pre: bool, tt: TextTransform, origin: &Rc<Origin>) {
+        if !s.chars().any(invisible_candidate) {
+            return self.visible_run(s, pre, tt, origin);
+        }
+        for (hidden, seg) in split_invisible(s) {
+            if hidden {
+                self.out.push(seg, Visibility::hidden(Hidden::InvisibleChars), origin);
+            } else {
+                self.visible_run(seg, pre, tt, origin);
+            }
+        }
+    }
+
+    fn visible_run(&mut self, s: &str, pre: bool, tt: TextTransform, origin: &Rc<Origin>) {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         let mut opened = false;
@@ -473,7 +496,20 @@ impl Emitter {
                 buf.push(' ');
                 self.space = false;
             }
-            buf.push(if ch == '\r' { '\n' } else { ch });
+            let ch = if ch == '\r' { '\n' } else { ch };
+            match tt {
+                TextTransform::None => buf.push(ch),
+                TextTransform::Uppercase => buf.extend(ch.to_uppercase()),
+                TextTransform::Lowercase => buf.extend(ch.to_lowercase()),
+                TextTransform::Capitalize => {
+                    let prev = buf.chars().next_back().or_else(|| self.out.text.chars().next_back());
+                    if prev.is_none_or(|p| !p.is_alphanumeric()) {
+                        buf.extend(ch.to_uppercase())
+                    } else {
+                        buf.push(ch)
+                    }
+                }
+            }
         }
         if !buf.is_empty() {
             self.out.push(&buf, Visibility::VISIBLE, origin);
@@ -579,8 +615,7 @@ fn default_display(name: &str) -> Display {
 fn ua_hidden(name: &str) -> bool {
     matches!(
         name,
-        "area" | "base" | "basefont" | "datalist" | "link" | "meta" | "param" | "rp" | "source"
-            | "track"
+        "area" | "base" | "basefont" | "datalist" | "param" | "rp" | "source" | "track"
     )
 }
 
@@ -633,7 +668,7 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        self.em.flush_breaks();
+        // Trailing required line breaks are dropped, as innerText does.
         let mut out = self.em.out;
         if self.scripts + self.handlers > 0 {
             out.signal(
@@ -666,7 +701,7 @@ impl<'a> Walker<'a> {
             Mode::Normal => {
                 let vis = ctx.text_visibility();
                 if vis.is_visible() {
-                    self.em.visible(s, ctx.pre, &ctx.origin);
+                    self.em.visible(s, ctx.pre, ctx.transform, &ctx.origin);
                 } else {
                     self.em.hidden(s, vis, &ctx.origin, ctx.rendered);
                 }
@@ -713,6 +748,20 @@ impl<'a> Walker<'a> {
                 cascade.hint(Decl::Color(col));
             }
         }
+        if svg {
+            // SVG presentation attributes are style hints: `opacity="0"`, `fill="#fff"`…
+            for (k, val) in v.attrs() {
+                let prop = match k {
+                    "display" | "visibility" | "opacity" | "font-size" | "transform" => k,
+                    "fill" => "color",
+                    "fill-opacity" => "opacity",
+                    _ => continue,
+                };
+                for d in css::parse_declarations(&format!("{prop}:{val}")) {
+                    cascade.hint(d.decl);
+                }
+            }
+        }
         self.sheet.cascade(el, &mut cascade);
         if let Some(style) = v.attr("style") {
             for d in css::parse_declarations(style) {
@@ -745,6 +794,7 @@ impl<'a> Walker<'a> {
         let mut overflow_hidden = false;
         let mut boxes: Vec<Length> = Vec::new();
         let mut offsets: Vec<(bool, Length)> = Vec::new();
+        let mut far_left: Option<Length> = None;
         for d in cascade.iter() {
             match d {
                 Decl::VisibilityHidden(h) => c.vis_hidden = h,
@@ -766,7 +816,11 @@ impl<'a> Walker<'a> {
                 }
                 Decl::BackgroundImage(true) => c.bg = None,
                 Decl::Position(x) => position = x,
-                Decl::Left(l) | Decl::Top(l) | Decl::Right(l) => offsets.push((true, l)),
+                Decl::Left(l) => {
+                    offsets.push((true, l));
+                    far_left = Some(l);
+                }
+                Decl::Top(l) | Decl::Right(l) => offsets.push((true, l)),
                 Decl::MarginLeft(l) | Decl::MarginTop(l) | Decl::TextIndent(l) | Decl::Translate(l) => {
                     offsets.push((false, l))
                 }
@@ -777,6 +831,7 @@ impl<'a> Walker<'a> {
                 Decl::OverflowHidden(h) => overflow_hidden = h,
                 Decl::ScaleZero(true) => c.hidden = c.hidden.with(Hidden::Squeezed),
                 Decl::PreserveSpace(b) => c.pre = b,
+                Decl::TextTransform(t) => c.transform = t,
                 Decl::ContentHidden(true) => {
                     c.hidden = c.hidden.with(Hidden::CssHidden);
                 }
@@ -791,6 +846,10 @@ impl<'a> Walker<'a> {
         if offsets.iter().any(|(needs_pos, l)| {
             (positioned || !needs_pos) && l.px(c.font_px, 1280.0) <= OFFSCREEN_PX
         }) {
+            c.hidden = c.hidden.with(Hidden::OffPage);
+        }
+        // Far to the right of any viewport: only reachable by scrolling sideways.
+        if positioned && far_left.is_some_and(|l| l.px(c.font_px, 1280.0) >= OFFSCREEN_RIGHT_PX) {
             c.hidden = c.hidden.with(Hidden::OffPage);
         }
         if overflow_hidden
@@ -1017,6 +1076,59 @@ impl<'a> Walker<'a> {
         self.em.started = true;
         Ok(())
     }
+}
+
+/// Tag characters and variation-selector supplements: never shown, a known smuggling channel.
+fn always_invisible(c: char) -> bool {
+    matches!(c, '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// Zero-width characters: legitimate alone (ZWJ in emoji, ZWNJ in Persian), suspicious in runs.
+fn zero_width(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+fn invisible_candidate(c: char) -> bool {
+    always_invisible(c) || zero_width(c)
+}
+
+/// Zero-width runs at least this long are treated as hidden data rather than typography.
+const ZERO_WIDTH_RUN: usize = 4;
+
+/// Splits `s` into (hidden, segment) pieces: tag-character runs and long zero-width runs are
+/// hidden.
+fn split_invisible(s: &str) -> Vec<(bool, &str)> {
+    let mut out = Vec::new();
+    let mut seg_start = 0;
+    let mut it = s.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if !invisible_candidate(c) {
+            continue;
+        }
+        let tags = always_invisible(c);
+        let mut end = i + c.len_utf8();
+        let mut n = 1;
+        while let Some(&(j, d)) = it.peek() {
+            let same = if tags { always_invisible(d) } else { zero_width(d) };
+            if !same {
+                break;
+            }
+            end = j + d.len_utf8();
+            n += 1;
+            it.next();
+        }
+        if tags || n >= ZERO_WIDTH_RUN {
+            if i > seg_start {
+                out.push((false, s.get(seg_start..i).unwrap_or("")));
+            }
+            out.push((true, s.get(i..end).unwrap_or("")));
+            seg_start = end;
+        }
+    }
+    if seg_start < s.len() {
+        out.push((false, s.get(seg_start..).unwrap_or("")));
+    }
+    out
 }
 
 fn is_script_type(ty: &str) -> bool {
