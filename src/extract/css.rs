@@ -449,7 +449,10 @@ fn strip_comments(css: &str) -> String {
     while let Some(i) = rest.find("/*") {
         out.push_str(rest.get(..i).unwrap_or(""));
         out.push(' ');
-        match rest.get(i + 2..).and_then(|r| r.find("*/").map(|j| i + 2 + j + 2)) {
+        match rest
+            .get(i + 2..)
+            .and_then(|r| r.find("*/").map(|j| i + 2 + j + 2))
+        {
             Some(j) => rest = rest.get(j..).unwrap_or(""),
             None => return out,
         }
@@ -959,7 +962,10 @@ fn clip_rect_zero(v: &str) -> bool {
         .unwrap_or_default();
     // rect(top, right, bottom, left): empty when bottom <= top + 1 or right <= left + 1.
     match n.as_slice() {
-        [t, r, b, l] => (!b.is_nan() && !t.is_nan() && b - t <= 1.0) || (!r.is_nan() && !l.is_nan() && r - l <= 1.0),
+        [t, r, b, l] => {
+            (!b.is_nan() && !t.is_nan() && b - t <= 1.0)
+                || (!r.is_nan() && !l.is_nan() && r - l <= 1.0)
+        }
         _ => false,
     }
 }
@@ -973,7 +979,12 @@ fn clip_path_zero(v: &str) -> bool {
     };
     if let Some(a) = args("inset(") {
         // inset(50%) or more from both sides leaves nothing.
-        let first: Vec<&str> = a.split(" round").next().unwrap_or("").split_whitespace().collect();
+        let first: Vec<&str> = a
+            .split(" round")
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
         let pct: Vec<f32> = first
             .iter()
             .filter_map(|t| t.strip_suffix('%').and_then(|p| p.parse::<f32>().ok()))
@@ -1046,7 +1057,9 @@ pub fn parse_color(v: &str) -> Option<Rgba> {
                 a: a * 17.0 / 255.0,
                 ..Rgba::rgb(r * 17.0, g * 17.0, b * 17.0)
             }),
-            [r1, r2, g1, g2, b1, b2] => Some(Rgba::rgb(r1 * 16.0 + r2, g1 * 16.0 + g2, b1 * 16.0 + b2)),
+            [r1, r2, g1, g2, b1, b2] => {
+                Some(Rgba::rgb(r1 * 16.0 + r2, g1 * 16.0 + g2, b1 * 16.0 + b2))
+            }
             [r1, r2, g1, g2, b1, b2, a1, a2] => Some(Rgba {
                 a: (a1 * 16.0 + a2) / 255.0,
                 ..Rgba::rgb(r1 * 16.0 + r2, g1 * 16.0 + g2, b1 * 16.0 + b2)
@@ -1090,7 +1103,12 @@ pub fn parse_color(v: &str) -> Option<Rgba> {
         return Some(Rgba { r, g, b, a });
     }
     let named = match v {
-        "transparent" => return Some(Rgba { a: 0.0, ..Rgba::BLACK }),
+        "transparent" => {
+            return Some(Rgba {
+                a: 0.0,
+                ..Rgba::BLACK
+            })
+        }
         "white" => (255, 255, 255),
         "black" => (0, 0, 0),
         "red" => (255, 0, 0),
@@ -1134,7 +1152,11 @@ pub fn parse_color(v: &str) -> Option<Rgba> {
 
 fn hsl_to_rgb(h: f32, s: f32, l: f32) -> (f32, f32, f32) {
     let h = ((h % 360.0) + 360.0) % 360.0 / 360.0;
-    let q = if l < 0.5 { l * (1.0 + s) } else { l + s - l * s };
+    let q = if l < 0.5 {
+        l * (1.0 + s)
+    } else {
+        l + s - l * s
+    };
     let p = 2.0 * l - q;
     let f = |mut t: f32| {
         if t < 0.0 {
@@ -1175,7 +1197,9 @@ mod tests {
         assert!(decls("visibility:hidden").contains(&Decl::VisibilityHidden(true)));
         assert!(decls("opacity:0").contains(&Decl::Opacity(0.0)));
         assert!(decls("font: 0/0 a").contains(&Decl::FontSize(FontSize::Len(Length::Px(0.0)))));
-        assert!(decls("font-size:1pt").iter().any(|d| matches!(d, Decl::FontSize(FontSize::Len(Length::Px(p))) if *p < 2.0)));
+        assert!(decls("font-size:1pt")
+            .iter()
+            .any(|d| matches!(d, Decl::FontSize(FontSize::Len(Length::Px(p))) if *p < 2.0)));
         assert!(decls("clip: rect(0 0 0 0)").contains(&Decl::ClipZero(true)));
         assert!(decls("clip: rect(1px, 1px, 1px, 1px)").contains(&Decl::ClipZero(true)));
         assert!(decls("clip-path: inset(50%)").contains(&Decl::ClipZero(true)));
