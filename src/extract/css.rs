@@ -152,6 +152,7 @@ pub enum Decl {
     Left(Length),
     Top(Length),
     Right(Length),
+    Bottom(Length),
     MarginLeft(Length),
     MarginTop(Length),
     TextIndent(Length),
@@ -183,7 +184,7 @@ pub enum TextTransform {
 }
 
 /// Property slots, one per [`Decl`] variant, so a cascade is a fixed array.
-pub const SLOTS: usize = 25;
+pub const SLOTS: usize = 26;
 
 impl Decl {
     pub fn slot(&self) -> usize {
@@ -213,6 +214,7 @@ impl Decl {
             Decl::PreserveSpace(_) => 22,
             Decl::ContentHidden(_) => 23,
             Decl::TextTransform(_) => 24,
+            Decl::Bottom(_) => 25,
         }
     }
 }
@@ -771,6 +773,7 @@ fn parse_property(name: &str, v: &str, push: &mut dyn FnMut(Decl)) {
         "left" | "inset-inline-start" => len(v, push, Decl::Left),
         "top" | "inset-block-start" => len(v, push, Decl::Top),
         "right" | "inset-inline-end" => len(v, push, Decl::Right),
+        "bottom" | "inset-block-end" => len(v, push, Decl::Bottom),
         "margin-left" => len(v, push, Decl::MarginLeft),
         "margin-top" => len(v, push, Decl::MarginTop),
         "margin" => {

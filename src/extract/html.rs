@@ -314,8 +314,10 @@ fn collect_styles(html: &Html, budget: &Budget) -> Result<Stylesheet, ExtractErr
 enum Mode {
     /// Rendered text (possibly hidden by style).
     Normal,
-    /// Not text at all (script, style).
+    /// Not text at all (scripts).
     Skip,
+    /// A style sheet: only its comments are text (hidden).
+    StyleComments,
     /// Text for the hidden channel only, with this reason (`<title>`, JSON-LD, iframe fallback).
     Channel(Hidden),
 }
@@ -711,6 +713,20 @@ impl<'a> Walker<'a> {
     fn text(&mut self, s: &str, ctx: &Ctx) {
         match ctx.mode {
             Mode::Skip => {}
+            Mode::StyleComments => {
+                let vis = ctx.text_visibility().with(Hidden::Comment);
+                let mut rest = s;
+                while let Some(i) = rest.find("/*") {
+                    let body = rest.get(i + 2..).unwrap_or("");
+                    let (comment, next) = match body.find("*/") {
+                        Some(j) => (body.get(..j).unwrap_or(""), body.get(j + 2..).unwrap_or("")),
+                        None => (body, ""),
+                    };
+                    self.em.hidden(comment, vis, &ctx.origin, false);
+                    self.em.hidden_sep = true;
+                    rest = next;
+                }
+            }
             Mode::Channel(reason) => {
                 let vis = ctx.text_visibility().with(reason);
                 self.em.hidden(s, vis, &ctx.origin, false);
@@ -812,6 +828,7 @@ impl<'a> Walker<'a> {
         let mut boxes: Vec<Length> = Vec::new();
         let mut offsets: Vec<(bool, Length)> = Vec::new();
         let mut far_left: Option<Length> = None;
+        let mut far_top: Option<Length> = None;
         for d in cascade.iter() {
             match d {
                 Decl::VisibilityHidden(h) => c.vis_hidden = h,
@@ -843,7 +860,11 @@ impl<'a> Walker<'a> {
                     offsets.push((true, l));
                     far_left = Some(l);
                 }
-                Decl::Top(l) | Decl::Right(l) => offsets.push((true, l)),
+                Decl::Top(l) => {
+                    offsets.push((true, l));
+                    far_top = Some(l);
+                }
+                Decl::Right(l) | Decl::Bottom(l) => offsets.push((true, l)),
                 Decl::MarginLeft(l)
                 | Decl::MarginTop(l)
                 | Decl::TextIndent(l)
@@ -876,6 +897,12 @@ impl<'a> Walker<'a> {
         if positioned && far_left.is_some_and(|l| l.px(c.font_px, 1280.0) >= OFFSCREEN_RIGHT_PX) {
             c.hidden = c.hidden.with(Hidden::OffPage);
         }
+        // Fixed boxes do not scroll: far below the viewport is never seen.
+        if position == Position::Fixed
+            && far_top.is_some_and(|l| l.px(c.font_px, 720.0) >= OFFSCREEN_RIGHT_PX)
+        {
+            c.hidden = c.hidden.with(Hidden::OffPage);
+        }
         if overflow_hidden
             && boxes
                 .iter()
@@ -906,14 +933,19 @@ impl<'a> Walker<'a> {
                 let ty = v.attr("type").unwrap_or("").trim().to_ascii_lowercase();
                 if ty == "application/ld+json" {
                     c.mode = Mode::Channel(Hidden::Metadata);
-                } else {
+                } else if is_script_type(&ty) {
                     c.mode = Mode::Skip;
-                    if is_script_type(&ty) {
-                        self.scripts += 1;
-                    }
+                    self.scripts += 1;
+                } else if ty.contains("json") {
+                    // Application state: data, not prose.
+                    c.mode = Mode::Skip;
+                } else {
+                    // Data blocks (`text/template`, `text/plain`…) are never rendered as such
+                    // but often hold prose that scripts insert later.
+                    c.mode = Mode::Channel(Hidden::NonRendered);
                 }
             }
-            "style" => c.mode = Mode::Skip,
+            "style" => c.mode = Mode::StyleComments,
             "title" if !svg => c.mode = Mode::Channel(Hidden::Metadata),
             "title" | "desc" if svg => c.mode = Mode::Channel(Hidden::AltText),
             "template" => {
@@ -1062,6 +1094,12 @@ impl<'a> Walker<'a> {
         for attr in ["title", "aria-label", "aria-description", "placeholder"] {
             if let Some(val) = v.attr(attr) {
                 self.attr_text(c, name, attr, val, Hidden::AltText);
+            }
+        }
+        // `data-*` attributes are never rendered; prose in them (several words) is scanned.
+        for (k, val) in v.attrs() {
+            if k.starts_with("data-") && val.trim().contains(' ') {
+                self.attr_text(c, name, k, val, Hidden::NonRendered);
             }
         }
         Ok(())
