@@ -38,6 +38,11 @@ use std::rc::Rc;
 /// Bytes of decoded text handed to the parser at a time; bounds how far past the depth cap the
 /// tree can grow before we notice.
 const CHUNK: usize = 4 * 1024;
+/// Most elements and comments in one document: the DOM costs roughly 50-100 bytes a node, so
+/// this keeps the tree well under the 256 MiB budget.
+pub const MAX_NODES: usize = 3_000_000;
+/// Largest decoded document parsed; with the tree and the output text this stays in budget.
+pub const MAX_HTML_BYTES: usize = 32 << 20;
 /// Nodes visited between deadline and text-size checks.
 const CHECK_EVERY: usize = 256;
 /// Font size (px) under which text is unreadable.
@@ -126,6 +131,7 @@ struct DepthSink {
     inner: HtmlTreeSink,
     max_depth: usize,
     exceeded: Cell<bool>,
+    nodes: Cell<usize>,
 }
 
 impl DepthSink {
@@ -144,6 +150,10 @@ impl DepthSink {
         if depth >= self.max_depth {
             self.exceeded.set(true);
         }
+    }
+
+    fn count_node(&self) {
+        self.nodes.set(self.nodes.get().saturating_add(1));
     }
 
     fn has_parent(&self, node: &NodeId) -> bool {
@@ -179,9 +189,11 @@ impl TreeSink for DepthSink {
         self.inner.elem_name(target)
     }
     fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> NodeId {
+        self.count_node();
         self.inner.create_element(name, attrs, flags)
     }
     fn create_comment(&self, text: StrTendril) -> NodeId {
+        self.count_node();
         self.inner.create_comment(text)
     }
     fn create_pi(&self, target: StrTendril, data: StrTendril) -> NodeId {
@@ -237,11 +249,22 @@ impl TreeSink for DepthSink {
 
 /// Parses with scripting off (as the reference reader), in chunks, stopping at the depth cap.
 fn parse(text: &str, budget: &Budget) -> Result<Html, ExtractError> {
+    parse_capped(text, budget, MAX_NODES)
+}
+
+fn parse_capped(text: &str, budget: &Budget, max_nodes: usize) -> Result<Html, ExtractError> {
     let sink = DepthSink {
         inner: HtmlTreeSink::new(Html::new_document()),
         max_depth: budget.limits.max_xml_depth as usize,
         exceeded: Cell::new(false),
+        nodes: Cell::new(0),
     };
+    if text.len() > MAX_HTML_BYTES {
+        return Err(ExtractError::limit(
+            Limit::FileSize,
+            format!("HTML document larger than {MAX_HTML_BYTES} bytes"),
+        ));
+    }
     let opts = ParseOpts {
         tree_builder: TreeBuilderOpts {
             scripting_enabled: false,
@@ -258,8 +281,15 @@ fn parse(text: &str, budget: &Budget) -> Result<Html, ExtractError> {
         }
         parser.process(StrTendril::from_slice(text.get(pos..end).unwrap_or("")));
         pos = end;
-        if parser.tokenizer.sink.sink.exceeded.get() {
+        let sink = &parser.tokenizer.sink.sink;
+        if sink.exceeded.get() {
             return Err(depth_error(budget));
+        }
+        if sink.nodes.get() > max_nodes {
+            return Err(ExtractError::limit(
+                Limit::Objects,
+                format!("more than {max_nodes} HTML elements and comments"),
+            ));
         }
         budget.check_time()?;
     }
@@ -1632,6 +1662,21 @@ mod tests {
         // Just under the cap is fine, and the text at the bottom is extracted.
         let ok = format!("{}deep{}", "<span>".repeat(200), "</span>".repeat(200));
         assert_eq!(extract(ok.as_bytes(), &b).unwrap().visible_text(), "deep");
+    }
+
+    #[test]
+    fn node_count_is_capped() {
+        let l = Limits::default();
+        let b = Budget::new(&l);
+        let wide = "<b></b><!-- -->".repeat(20_000);
+        assert!(matches!(
+            parse_capped(&wide, &b, 10_000),
+            Err(ExtractError::Limit {
+                limit: Limit::Objects,
+                ..
+            })
+        ));
+        assert!(parse_capped(&wide, &b, 100_000).is_ok());
     }
 
     #[test]
