@@ -947,6 +947,14 @@ impl<'a> Walker<'a> {
             c.color = Rgba::LINK;
         }
 
+        // Origins name the nearest block, so adjacent spans merge.
+        if display.is_block_level() && c.rendered {
+            c.origin = Rc::new(Origin {
+                element: Some(name.to_string()),
+                ..(*p.origin).clone()
+            });
+        }
+
         // Elements with their own treatment.
         match name {
             "pre" | "listing" | "xmp" | "plaintext" | "textarea"
@@ -1005,13 +1013,6 @@ impl<'a> Walker<'a> {
             }
             _ => {}
         }
-        if display.is_block_level() && c.rendered {
-            c.origin = Rc::new(Origin {
-                element: Some(name.to_string()),
-                ..(*p.origin).clone()
-            });
-        }
-
         // Line breaking before the element's content.
         if c.rendered && c.mode == Mode::Normal {
             if display.is_block_level() {
@@ -1704,6 +1705,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Random soup of tags, styles and text: never a panic, spans always well formed.
+        #[test]
+        fn tag_soup_never_panics(parts in proptest::collection::vec(proptest::sample::select(vec![
+            "<div>", "</div>", "<p>", "</p>", "<table>", "<td>", "<tr>", "</table>", "<b>", "</b>",
+            "<span style='display:none'>", "<span style='color:#fff;font-size:0'>", "</span>",
+            "<style>.h{opacity:0}</style>", "<i class=h>", "<!--", "-->", "<pre>", "</pre>", "<br>",
+            "<svg><text>", "</svg>", "<template>", "</template>", "<noscript>", "<img alt='a b'>",
+            "<details>", "<summary>", "text ", " \n ", "\u{E0041}", "\u{200B}\u{200B}\u{200B}\u{200B}",
+            "é", "<select><option>", "<math><mi>", "<iframe srcdoc='<p>x'>", "</iframe>", "&amp;", "<",
+        ]), 0..60)) {
+            let l = Limits::default();
+            let b = Budget::new(&l);
+            let html: String = parts.concat();
+            if let Ok(x) = extract(html.as_bytes(), &b) {
+                proptest::prop_assert!(x.check_invariants().is_ok());
+                let _ = x.visible_text();
+            }
+        }
+    }
+
     #[test]
     fn srcdoc_is_a_nested_document() {
         let x = ex("<p>outside</p><iframe srcdoc=\"<p>inside</p><p style='display:none'>secret</p>\"></iframe>");
@@ -1716,6 +1739,8 @@ mod tests {
         let body: String = (0..500).map(|i| format!("<p>paragraph {i}</p>")).collect();
         let x = ex(&format!("<body>{body}</body>"));
         assert!(x.spans.len() <= 2, "{} spans", x.spans.len());
+        let last = x.spans.last().unwrap();
+        assert_eq!(last.origin, Origin::part("body").with_element("p"));
     }
 
     #[test]
