@@ -13,12 +13,30 @@
 //! what we see is what a browser sees: a lenient parser that drops or re-nests invalid markup
 //! differently would be a smuggling channel.
 //!
+//! Decisions (each trades a little `innerText` fidelity for safety, or the reverse):
+//! - `<noscript>` is kept as hidden [`Hidden::NonRendered`]: the reference reader (scripting
+//!   off) renders it, but people browse with scripting on and never see it. No reference text
+//!   in the dev corpus changes (its only `<noscript>` blocks hold images).
+//! - `aria-hidden="true"` content stays visible: it is painted, so a reader sees it; only
+//!   assistive technology skips it. Hiding it would drop real text (icons, decorative labels).
+//! - The `hidden` attribute is the UA's `display:none`; author CSS that sets `display` wins, as
+//!   in browsers.
+//! - `<iframe srcdoc>` is a document the reader sees inside the frame: it is extracted as a
+//!   nested document (its own hidden parts stay hidden), although `innerText` leaves it out.
+//! - Alt/title/aria-label/placeholder, input values, `<title>`, `<meta>` content, JSON-LD,
+//!   `data-*` prose, non-JS `<script>` data blocks and `<style>` comments go to the hidden
+//!   channel: scanned, never indexed. Executable script is not text; it raises a signal.
+//! - Nesting deeper than `max_xml_depth` is an error, not a truncation: text past the cap would
+//!   otherwise escape scanning, and flattening it (as Chromium does past 512) still makes the
+//!   parser quadratic. Real pages rarely nest past ~100 levels; the cap is configurable.
+//!
 //! Guarantees: no recursion over the DOM (ego-tree's `traverse` is an iterator); the document
 //! is fed to the parser in chunks and parsing stops with [`Limit::XmlDepth`] as soon as the tree
 //! gets deeper than `max_xml_depth` (html5ever's scope checks are linear in the depth of the
 //! open-element stack, so an unbounded depth would make parsing quadratic); the deadline is
-//! checked between chunks and every few thousand nodes; extracted text is capped by
-//! `max_text_bytes`. Nested `srcdoc` documents go through [`Budget::nested`].
+//! checked between chunks and every few hundred nodes; extracted text is capped by
+//! `max_text_bytes`, the DOM by [`MAX_NODES`] and the source by [`MAX_HTML_BYTES`]. Nested
+//! `srcdoc` documents go through [`Budget::nested`].
 
 use super::css::{self, Cascade, Decl, Display, Length, Position, Rgba, Stylesheet, TextTransform};
 use super::text;
