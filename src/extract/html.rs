@@ -951,6 +951,19 @@ impl<'a> Walker<'a> {
         {
             c.hidden = c.hidden.with(Hidden::OffPage);
         }
+        // Frames and embedded objects always clip their content to their box, and their
+        // `width`/`height` attributes are presentational hints.
+        if matches!(name, "iframe" | "object" | "embed" | "frame") {
+            for a in ["width", "height"] {
+                if let Some(l) = v.attr(a).and_then(|x| {
+                    let x = x.trim();
+                    css::parse_length(x).or_else(|| x.parse::<f32>().ok().map(Length::Px))
+                }) {
+                    boxes.push(l);
+                }
+            }
+            overflow_hidden = true;
+        }
         if overflow_hidden
             && boxes
                 .iter()
@@ -1750,6 +1763,8 @@ mod tests {
         let x = ex("<p>outside</p><iframe srcdoc=\"<p>inside</p><p style='display:none'>secret</p>\"></iframe>");
         assert!(x.visible_text().contains("inside"));
         assert!(vis_of(&x, "secret").contains(Hidden::CssHidden));
+        let x = ex("<p>outside</p><iframe width=0 height=0 srcdoc='<p>tiny frame</p>'></iframe>");
+        assert!(vis_of(&x, "tiny frame").contains(Hidden::Clipped));
     }
 
     #[test]
