@@ -296,7 +296,15 @@ pub struct Stylesheet {
     universal: Vec<u32>,
     /// Rules dropped because the sheet was over [`MAX_RULES`].
     pub dropped: usize,
+    /// Custom properties (`--x: v`) from any rule, for `var()`; scoping is ignored (nearly all
+    /// are declared on `:root`).
+    vars: HashMap<String, String>,
 }
+
+/// Most custom properties kept, and the longest value; `var()` expansion is bounded too.
+const MAX_VARS: usize = 10_000;
+const MAX_VAR_VALUE: usize = 1024;
+const MAX_VAR_EXPANSIONS: usize = 16;
 
 impl Stylesheet {
     pub fn new() -> Self {
@@ -314,6 +322,7 @@ impl Stylesheet {
     /// Adds the rules of one `<style>` sheet.
     pub fn add_sheet(&mut self, css: &str) {
         let css = strip_comments(css);
+        collect_vars(&css, &mut self.vars);
         let b = css.as_bytes();
         let mut pos = 0;
         // Explicit stack of open conditional blocks: true when their rules apply.
@@ -372,7 +381,7 @@ impl Stylesheet {
             let (Some(sel_text), Some(body)) = (css.get(sel), css.get(body_start..body_end)) else {
                 continue;
             };
-            let decls = parse_declarations(body);
+            let decls = parse_declarations_with(body, &self.vars);
             if decls.is_empty() {
                 continue;
             }
@@ -406,6 +415,11 @@ impl Stylesheet {
             Key::Tag(k) => self.by_tag.entry(k).or_default().push(idx),
             Key::Any => self.universal.push(idx),
         }
+    }
+
+    /// Parses a `style` attribute against this sheet's custom properties.
+    pub fn inline(&self, style: &str) -> Vec<Declared> {
+        parse_declarations_with(style, &self.vars)
     }
 
     /// Applies every matching rule to `cascade`.
@@ -671,15 +685,119 @@ fn rightmost_key(sel: &str) -> Key {
     Key::Any
 }
 
+/// Finds custom property declarations (`--name: value`) anywhere in a sheet or a `style`.
+fn collect_vars(css: &str, vars: &mut HashMap<String, String>) {
+    let b = css.as_bytes();
+    let mut pos = 0;
+    while let Some(i) = memchr::memmem::find(b.get(pos..).unwrap_or(&[]), b"--") {
+        let start = pos + i;
+        pos = start + 2;
+        let boundary = start == 0
+            || b.get(start - 1)
+                .is_some_and(|c| matches!(c, b'{' | b';') || c.is_ascii_whitespace());
+        if !boundary {
+            continue;
+        }
+        let name_end = b
+            .get(start..)
+            .and_then(|r| {
+                r.iter()
+                    .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')))
+            })
+            .map(|n| start + n)
+            .unwrap_or(b.len());
+        let colon = skip_ws(b, name_end);
+        if b.get(colon) != Some(&b':') {
+            continue;
+        }
+        let (range, end, _) = read_until(b, colon + 1, b";}");
+        pos = end;
+        if vars.len() >= MAX_VARS {
+            return;
+        }
+        if let (Some(name), Some(val)) = (css.get(start..name_end), css.get(range)) {
+            let val = val.trim();
+            if val.len() <= MAX_VAR_VALUE {
+                vars.insert(name.to_ascii_lowercase(), val.to_ascii_lowercase());
+            }
+        }
+    }
+}
+
+/// Expands `var(--x[, fallback])`; `None` when a variable is unknown without fallback (the
+/// declaration is then invalid, as in CSS) or expansion runs away.
+fn substitute_vars(
+    v: &str,
+    local: &HashMap<String, String>,
+    vars: &HashMap<String, String>,
+) -> Option<String> {
+    let mut s = v.to_string();
+    for _ in 0..MAX_VAR_EXPANSIONS {
+        let Some(i) = s.find("var(") else {
+            return Some(s);
+        };
+        let inner_start = i + 4;
+        let b = s.as_bytes();
+        let mut depth = 1usize;
+        let mut j = inner_start;
+        while let Some(&c) = b.get(j) {
+            if c == b'(' {
+                depth += 1;
+            } else if c == b')' {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            j += 1;
+        }
+        let inner = s.get(inner_start..j)?;
+        let (name, fallback) = match inner.split_once(',') {
+            Some((n, f)) => (n.trim(), Some(f.trim())),
+            None => (inner.trim(), None),
+        };
+        let val = local
+            .get(name)
+            .or_else(|| vars.get(name))
+            .map(String::as_str)
+            .or(fallback)?;
+        let rebuilt = format!("{}{}{}", s.get(..i)?, val, s.get(j + 1..).unwrap_or(""));
+        if rebuilt.len() > MAX_VAR_VALUE * 4 {
+            return None;
+        }
+        s = rebuilt;
+    }
+    None
+}
+
 /// Parses a declaration block (a `style` attribute or a rule body) into the properties kept.
 pub fn parse_declarations(body: &str) -> Vec<Declared> {
+    parse_declarations_with(body, &HashMap::new())
+}
+
+/// Like [`parse_declarations`], resolving `var()` against `vars` and the block's own custom
+/// properties (which take precedence).
+pub fn parse_declarations_with(body: &str, vars: &HashMap<String, String>) -> Vec<Declared> {
+    let mut local = HashMap::new();
+    if body.contains("--") {
+        collect_vars(body, &mut local);
+    }
     let mut out = Vec::new();
     for d in split_top_level(body, b';') {
         let Some((name, value)) = d.split_once(':') else {
             continue;
         };
         let name = name.trim().to_ascii_lowercase();
+        if name.starts_with("--") {
+            continue;
+        }
         let mut value = value.trim().to_ascii_lowercase();
+        if value.contains("var(") {
+            match substitute_vars(&value, &local, vars) {
+                Some(v) => value = v,
+                None => continue,
+            }
+        }
         let mut important = false;
         if let Some(i) = value.rfind('!') {
             if value.get(i + 1..).is_some_and(|r| r.trim() == "important") {
@@ -1266,6 +1384,33 @@ mod tests {
         assert_eq!(get("div span.e", 1), Some(Decl::VisibilityHidden(true)));
         assert_eq!(get("body > span.e", 1), None);
         assert_eq!(get("a", 0), None);
+    }
+
+    #[test]
+    fn custom_properties() {
+        let mut sheet = Stylesheet::new();
+        sheet.add_sheet(":root{--hide: none; --c:#fff} .x{display:var(--hide)} .y{color:var(--nope, var(--c))} .z{display:var(--unknown)}");
+        let doc = Html::parse_document("<p class=x>a</p><p class=y>b</p><p class=z>c</p>");
+        let get = |sel: &str, slot: usize| {
+            let s = Selector::parse(sel).unwrap();
+            let el = doc.select(&s).next().unwrap();
+            let mut c = Cascade::default();
+            sheet.cascade(el, &mut c);
+            c.get(slot)
+        };
+        assert_eq!(get("p.x", 0), Some(Decl::Display(Display::None)));
+        assert_eq!(get("p.y", 4), Some(Decl::Color(Rgba::WHITE)));
+        assert_eq!(get("p.z", 0), None);
+        let inline: Vec<Decl> = sheet
+            .inline("--o:0; opacity: var(--o)")
+            .into_iter()
+            .map(|d| d.decl)
+            .collect();
+        assert_eq!(inline, vec![Decl::Opacity(0.0)]);
+        // Self-referential variables end.
+        let mut loopy = Stylesheet::new();
+        loopy.add_sheet(":root{--a: var(--a) var(--a)} .q{display:var(--a)}");
+        assert!(loopy.is_empty());
     }
 
     #[test]

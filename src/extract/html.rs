@@ -845,7 +845,7 @@ impl<'a> Walker<'a> {
         }
         self.sheet.cascade(el, &mut cascade);
         if let Some(style) = v.attr("style") {
-            for d in css::parse_declarations(style) {
+            for d in self.sheet.inline(style) {
                 cascade.apply(&d, true, 0, 0);
             }
         }
