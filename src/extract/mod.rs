@@ -5,6 +5,7 @@
 //! from. Extractors never panic on input and never allocate without a limit; a hostile or
 //! broken file is an [`ExtractError`], which policy turns into a quarantine.
 
+pub mod css;
 pub mod docx;
 pub mod html;
 pub mod pdf;
