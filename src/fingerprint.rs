@@ -62,8 +62,12 @@ impl Fingerprinter {
             }
             if create {
                 let key = random_key()?;
-                write_private(p, hex::encode(&key).as_bytes())?;
-                return Ok(Self::from_key(key, KeySource::File(p.to_path_buf())));
+                match write_private(p, hex::encode(&key).as_bytes()) {
+                    Ok(()) => return Ok(Self::from_key(key, KeySource::File(p.to_path_buf()))),
+                    // Another process created it first: use theirs.
+                    Err(_) if p.exists() => return Self::load(Some(p), false),
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(Self::from_key(random_key()?, KeySource::Ephemeral))
@@ -90,22 +94,26 @@ fn random_key() -> Result<Vec<u8>> {
     Ok(key)
 }
 
-/// Writes a file readable by its owner only, failing if it already exists.
+/// Writes a file readable by its owner only (temporary files are created 0600) and renames it
+/// into place without replacing an existing key, so a kill mid-write never leaves a torn key.
 fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new().prefix(".hmac-").tempfile_in(dir)?;
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
-    let mut f = opts.open(path).with_context(|| format!("creating HMAC key {}", path.display()))?;
-    f.write_all(contents)?;
-    f.sync_all()?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("creating HMAC key {}", path.display()))?;
     Ok(())
 }
 

@@ -57,15 +57,27 @@ impl Ledger {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
+        if !path.exists() {
+            // Initialise in a temporary file and rename it into place, so a kill during creation
+            // never leaves a half-written ledger behind.
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let tmp = tempfile::Builder::new().prefix(".ledger-").tempfile_in(dir)?;
+            {
+                let db = Database::create(tmp.path())?;
+                let w = db.begin_write()?;
+                {
+                    w.open_table(SOURCES)?;
+                    w.open_table(META)?;
+                    w.open_table(RELEASES)?;
+                }
+                w.commit()?;
+            }
+            tmp.as_file().sync_all()?;
+            // Another process may have created it meanwhile; theirs is as good as ours.
+            let _ = tmp.persist_noclobber(path);
+        }
         let db = Database::create(path)
             .with_context(|| format!("opening ledger {} (is another ragsan using it?)", path.display()))?;
-        let w = db.begin_write()?;
-        {
-            w.open_table(SOURCES)?;
-            w.open_table(META)?;
-            w.open_table(RELEASES)?;
-        }
-        w.commit()?;
         Ok(Ledger { db })
     }
 

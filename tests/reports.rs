@@ -16,7 +16,8 @@ fn errors(v: &jsonschema::Validator, instance: &serde_json::Value) -> Vec<String
 #[test]
 fn sarif_output_validates_against_2_1_0_schema() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = ragsan().arg("--data").arg(tmp.path()).args(["scan", "samples", "--format", "sarif", "-q"]).output().unwrap();
+    let out =
+        ragsan().arg("--data").arg(tmp.path()).args(["scan", "samples", "--format", "sarif", "-q"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let v = validator(&std::fs::read_to_string(root().join("tests/data/sarif-2.1.0-rtm.5.json")).unwrap());
@@ -32,10 +33,16 @@ fn sarif_output_validates_against_2_1_0_schema() {
         assert!(!text.contains(f.as_str()), "SARIF holds a planted value");
     }
     // Stable fingerprints: a second run gives the same set.
-    let out2 = ragsan().arg("--data").arg(tmp.path()).args(["scan", "samples", "--format", "sarif", "-q"]).output().unwrap();
+    let out2 =
+        ragsan().arg("--data").arg(tmp.path()).args(["scan", "samples", "--format", "sarif", "-q"]).output().unwrap();
     let sarif2: serde_json::Value = serde_json::from_slice(&out2.stdout).unwrap();
     let fps = |s: &serde_json::Value| -> std::collections::BTreeSet<String> {
-        s["runs"][0]["results"].as_array().unwrap().iter().map(|r| r["partialFingerprints"]["ragsanFinding/v1"].as_str().unwrap().to_string()).collect()
+        s["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["partialFingerprints"]["ragsanFinding/v1"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!(fps(&sarif), fps(&sarif2));
 }
@@ -48,7 +55,8 @@ fn every_verdict_validates_against_the_published_schema() {
     assert_eq!(published.trim(), std::fs::read_to_string(root().join("docs/verdict.schema.json")).unwrap().trim());
     let v = validator(&published);
     let tmp = tempfile::tempdir().unwrap();
-    let out = ragsan().arg("--data").arg(tmp.path()).args(["scan", "samples", "--format", "ndjson", "-q"]).output().unwrap();
+    let out =
+        ragsan().arg("--data").arg(tmp.path()).args(["scan", "samples", "--format", "ndjson", "-q"]).output().unwrap();
     let reports = ndjson(&out.stdout);
     assert!(reports.len() >= 10);
     for r in &reports {
@@ -104,7 +112,8 @@ fn quarantine_list_show_release_is_audited_and_reindexes() {
     assert_eq!(v["count"], 1, "released document is indexed");
 
     // The release holds on later scans, and suppressed findings are counted.
-    let out = ragsan().arg("--data").arg(&data).arg("scan").arg(&corpus).args(["-q", "--format", "ndjson"]).output().unwrap();
+    let out =
+        ragsan().arg("--data").arg(&data).arg("scan").arg(&corpus).args(["-q", "--format", "ndjson"]).output().unwrap();
     let reports = ndjson(&out.stdout);
     let t = reports.iter().find(|r| r["path"].as_str().unwrap().ends_with("training.txt")).unwrap();
     assert_eq!(t["verdict"], "clean");

@@ -111,10 +111,7 @@ pub enum Display {
 impl Display {
     /// Block-level boxes get a line break before and after in `innerText`.
     pub fn is_block_level(self) -> bool {
-        matches!(
-            self,
-            Display::Block | Display::ListItem | Display::Table | Display::TableCaption
-        )
+        matches!(self, Display::Block | Display::ListItem | Display::Table | Display::TableCaption)
     }
 }
 
@@ -249,15 +246,7 @@ impl Cascade {
 
     /// A presentational hint (`bgcolor`, `<font color>`): below every author rule.
     pub fn hint(&mut self, decl: Decl) {
-        self.apply(
-            &Declared {
-                decl,
-                important: false,
-            },
-            false,
-            0,
-            0,
-        );
+        self.apply(&Declared { decl, important: false }, false, 0, 0);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Decl> + '_ {
@@ -349,12 +338,7 @@ impl Stylesheet {
                     .next()
                     .unwrap_or("")
                     .to_string();
-                let cond = pre
-                    .trim_start_matches('@')
-                    .get(name.len()..)
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
+                let cond = pre.trim_start_matches('@').get(name.len()..).unwrap_or("").trim().to_string();
                 let nested = match name.as_str() {
                     "media" => Some(media_matches(&cond)),
                     "supports" | "layer" | "container" | "scope" | "document" => Some(true),
@@ -403,12 +387,7 @@ impl Stylesheet {
             return;
         };
         let idx = self.rules.len() as u32;
-        self.rules.push(Rule {
-            selector,
-            specificity: specificity(sel),
-            order: idx + 1,
-            decls: decls.to_vec(),
-        });
+        self.rules.push(Rule { selector, specificity: specificity(sel), order: idx + 1, decls: decls.to_vec() });
         match rightmost_key(sel) {
             Key::Id(k) => self.by_id.entry(k).or_default().push(idx),
             Key::Class(k) => self.by_class.entry(k).or_default().push(idx),
@@ -465,10 +444,7 @@ fn strip_comments(css: &str) -> String {
     while let Some(i) = rest.find("/*") {
         out.push_str(rest.get(..i).unwrap_or(""));
         out.push(' ');
-        match rest
-            .get(i + 2..)
-            .and_then(|r| r.find("*/").map(|j| i + 2 + j + 2))
-        {
+        match rest.get(i + 2..).and_then(|r| r.find("*/").map(|j| i + 2 + j + 2)) {
             Some(j) => rest = rest.get(j..).unwrap_or(""),
             None => return out,
         }
@@ -653,19 +629,14 @@ fn specificity(sel: &str) -> u32 {
 
 /// The bucket key of the rightmost compound selector.
 fn rightmost_key(sel: &str) -> Key {
-    let last = sel
-        .rsplit(|c: char| c.is_whitespace() || matches!(c, '>' | '+' | '~'))
-        .find(|s| !s.is_empty())
-        .unwrap_or("");
+    let last =
+        sel.rsplit(|c: char| c.is_whitespace() || matches!(c, '>' | '+' | '~')).find(|s| !s.is_empty()).unwrap_or("");
     // Anything with functional pseudo-classes or attributes is matched from the universal bucket.
     if last.contains('(') || last.contains('[') || last.contains('\\') {
         return Key::Any;
     }
-    let ident = |s: &str| -> String {
-        s.chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
-            .collect()
-    };
+    let ident =
+        |s: &str| -> String { s.chars().take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_').collect() };
     if let Some(i) = last.find('#') {
         let k = ident(last.get(i + 1..).unwrap_or(""));
         if !k.is_empty() {
@@ -692,18 +663,14 @@ fn collect_vars(css: &str, vars: &mut HashMap<String, String>) {
     while let Some(i) = memchr::memmem::find(b.get(pos..).unwrap_or(&[]), b"--") {
         let start = pos + i;
         pos = start + 2;
-        let boundary = start == 0
-            || b.get(start - 1)
-                .is_some_and(|c| matches!(c, b'{' | b';') || c.is_ascii_whitespace());
+        let boundary =
+            start == 0 || b.get(start - 1).is_some_and(|c| matches!(c, b'{' | b';') || c.is_ascii_whitespace());
         if !boundary {
             continue;
         }
         let name_end = b
             .get(start..)
-            .and_then(|r| {
-                r.iter()
-                    .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')))
-            })
+            .and_then(|r| r.iter().position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))))
             .map(|n| start + n)
             .unwrap_or(b.len());
         let colon = skip_ws(b, name_end);
@@ -726,11 +693,7 @@ fn collect_vars(css: &str, vars: &mut HashMap<String, String>) {
 
 /// Expands `var(--x[, fallback])`; `None` when a variable is unknown without fallback (the
 /// declaration is then invalid, as in CSS) or expansion runs away.
-fn substitute_vars(
-    v: &str,
-    local: &HashMap<String, String>,
-    vars: &HashMap<String, String>,
-) -> Option<String> {
+fn substitute_vars(v: &str, local: &HashMap<String, String>, vars: &HashMap<String, String>) -> Option<String> {
     let mut s = v.to_string();
     for _ in 0..MAX_VAR_EXPANSIONS {
         let Some(i) = s.find("var(") else {
@@ -756,11 +719,7 @@ fn substitute_vars(
             Some((n, f)) => (n.trim(), Some(f.trim())),
             None => (inner.trim(), None),
         };
-        let val = local
-            .get(name)
-            .or_else(|| vars.get(name))
-            .map(String::as_str)
-            .or(fallback)?;
+        let val = local.get(name).or_else(|| vars.get(name)).map(String::as_str).or(fallback)?;
         let rebuilt = format!("{}{}{}", s.get(..i)?, val, s.get(j + 1..).unwrap_or(""));
         if rebuilt.len() > MAX_VAR_VALUE * 4 {
             return None;
@@ -807,9 +766,7 @@ pub fn parse_declarations_with(body: &str, vars: &HashMap<String, String>) -> Ve
                 value.truncate(t);
             }
         }
-        parse_property(&name, &value, &mut |decl| {
-            out.push(Declared { decl, important })
-        });
+        parse_property(&name, &value, &mut |decl| out.push(Declared { decl, important }));
     }
     out
 }
@@ -868,14 +825,9 @@ fn parse_property(name: &str, v: &str, push: &mut dyn FnMut(Decl)) {
         "background" => {
             let image = v.contains("url(") || v.contains("gradient(");
             push(Decl::BackgroundImage(image));
-            let color = split_top_level(v, b' ')
-                .into_iter()
-                .find_map(|t| parse_color(t.trim().trim_end_matches(',')));
+            let color = split_top_level(v, b' ').into_iter().find_map(|t| parse_color(t.trim().trim_end_matches(',')));
             // The shorthand resets the colour to transparent when none is given.
-            push(Decl::Background(color.unwrap_or(Rgba {
-                a: 0.0,
-                ..Rgba::WHITE
-            })));
+            push(Decl::Background(color.unwrap_or(Rgba { a: 0.0, ..Rgba::WHITE })));
         }
         "position" => {
             let p = match v {
@@ -916,9 +868,7 @@ fn parse_property(name: &str, v: &str, push: &mut dyn FnMut(Decl)) {
         "max-width" => len(v, push, Decl::MaxWidth),
         "max-height" => len(v, push, Decl::MaxHeight),
         "overflow" | "overflow-x" | "overflow-y" => {
-            let hidden = v
-                .split_whitespace()
-                .any(|t| matches!(t, "hidden" | "clip" | "scroll" | "auto"));
+            let hidden = v.split_whitespace().any(|t| matches!(t, "hidden" | "clip" | "scroll" | "auto"));
             push(Decl::OverflowHidden(hidden))
         }
         "clip" => push(Decl::ClipZero(clip_rect_zero(v))),
@@ -930,16 +880,12 @@ fn parse_property(name: &str, v: &str, push: &mut dyn FnMut(Decl)) {
             }
         }
         "scale" => {
-            let zero = v
-                .split_whitespace()
-                .filter_map(parse_number_or_percent)
-                .any(|s| s.abs() < 0.05);
+            let zero = v.split_whitespace().filter_map(parse_number_or_percent).any(|s| s.abs() < 0.05);
             push(Decl::ScaleZero(zero))
         }
-        "white-space" | "white-space-collapse" => push(Decl::PreserveSpace(matches!(
-            v,
-            "pre" | "pre-wrap" | "pre-line" | "break-spaces" | "preserve"
-        ))),
+        "white-space" | "white-space-collapse" => {
+            push(Decl::PreserveSpace(matches!(v, "pre" | "pre-wrap" | "pre-line" | "break-spaces" | "preserve")))
+        }
         "content-visibility" => push(Decl::ContentHidden(v == "hidden")),
         "text-transform" => {
             let t = match v.split_whitespace().next().unwrap_or("") {
@@ -971,19 +917,16 @@ fn parse_display(v: &str) -> Option<Display> {
             Some("flex" | "grid" | "flow-root" | "table") => Display::InlineBlock,
             _ => Display::Inline,
         },
-        "inline-block" | "inline-flex" | "inline-grid" | "inline-table" | "ruby" => {
-            Display::InlineBlock
-        }
-        "block" | "flex" | "grid" | "flow-root" | "flow" | "-webkit-box" | "-ms-flexbox" => {
-            Display::Block
-        }
+        "inline-block" | "inline-flex" | "inline-grid" | "inline-table" | "ruby" => Display::InlineBlock,
+        "block" | "flex" | "grid" | "flow-root" | "flow" | "-webkit-box" | "-ms-flexbox" => Display::Block,
         "list-item" => Display::ListItem,
         "table" => Display::Table,
         "table-row" => Display::TableRow,
         "table-cell" => Display::TableCell,
         "table-caption" => Display::TableCaption,
-        "table-row-group" | "table-header-group" | "table-footer-group" | "table-column"
-        | "table-column-group" => Display::TableGroup,
+        "table-row-group" | "table-header-group" | "table-footer-group" | "table-column" | "table-column-group" => {
+            Display::TableGroup
+        }
         "contents" => Display::Contents,
         _ => return None,
     })
@@ -1009,10 +952,7 @@ pub fn parse_length(v: &str) -> Option<Length> {
     // `e` may start a unit (`em`, `ex`): back off when what follows is not a number exponent.
     let (mut num, mut unit) = (v.get(..split)?, v.get(split..)?);
     if let Some(i) = num.find('e') {
-        if !num
-            .get(i + 1..)
-            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit() || c == '-'))
-        {
+        if !num.get(i + 1..).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit() || c == '-')) {
             unit = v.get(i..)?;
             num = v.get(..i)?;
         }
@@ -1063,60 +1003,35 @@ fn parse_font_size(v: &str) -> Option<FontSize> {
 }
 
 fn clip_rect_zero(v: &str) -> bool {
-    let Some(inner) = v
-        .strip_prefix("rect(")
-        .and_then(|r| r.trim_end().strip_suffix(')'))
-    else {
+    let Some(inner) = v.strip_prefix("rect(").and_then(|r| r.trim_end().strip_suffix(')')) else {
         return false;
     };
     let n: Vec<f32> = inner
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            if s == "auto" {
-                Some(f32::NAN)
-            } else {
-                parse_length(s).map(|l| l.px(16.0, 0.0))
-            }
-        })
+        .map(|s| if s == "auto" { Some(f32::NAN) } else { parse_length(s).map(|l| l.px(16.0, 0.0)) })
         .collect::<Option<Vec<f32>>>()
         .unwrap_or_default();
     // rect(top, right, bottom, left): empty when bottom <= top + 1 or right <= left + 1.
     match n.as_slice() {
-        [t, r, b, l] => {
-            (!b.is_nan() && !t.is_nan() && b - t <= 1.0)
-                || (!r.is_nan() && !l.is_nan() && r - l <= 1.0)
-        }
+        [t, r, b, l] => (!b.is_nan() && !t.is_nan() && b - t <= 1.0) || (!r.is_nan() && !l.is_nan() && r - l <= 1.0),
         _ => false,
     }
 }
 
 fn clip_path_zero(v: &str) -> bool {
     let v = v.trim();
-    let args = |p: &str| {
-        v.strip_prefix(p)
-            .and_then(|r| r.strip_suffix(')'))
-            .map(str::to_string)
-    };
+    let args = |p: &str| v.strip_prefix(p).and_then(|r| r.strip_suffix(')')).map(str::to_string);
     if let Some(a) = args("inset(") {
         // inset(50%) or more from both sides leaves nothing.
-        let first: Vec<&str> = a
-            .split(" round")
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .collect();
-        let pct: Vec<f32> = first
-            .iter()
-            .filter_map(|t| t.strip_suffix('%').and_then(|p| p.parse::<f32>().ok()))
-            .collect();
+        let first: Vec<&str> = a.split(" round").next().unwrap_or("").split_whitespace().collect();
+        let pct: Vec<f32> =
+            first.iter().filter_map(|t| t.strip_suffix('%').and_then(|p| p.parse::<f32>().ok())).collect();
         return !pct.is_empty() && pct.len() == first.len() && pct.iter().all(|p| *p >= 50.0);
     }
     if let Some(a) = args("circle(").or_else(|| args("ellipse(")) {
         let r = a.split(" at").next().unwrap_or("").trim();
-        return r
-            .split_whitespace()
-            .all(|t| parse_length(t).is_some_and(|l| l.px(16.0, 100.0).abs() < 0.5));
+        return r.split_whitespace().all(|t| parse_length(t).is_some_and(|l| l.px(16.0, 100.0).abs() < 0.5));
     }
     if let Some(a) = args("polygon(") {
         let nums: Vec<f32> = a
@@ -1168,32 +1083,21 @@ fn transform_translate(v: &str) -> Option<Length> {
 pub fn parse_color(v: &str) -> Option<Rgba> {
     let v = v.trim();
     if let Some(hex) = v.strip_prefix('#') {
-        let d: Vec<f32> = hex
-            .chars()
-            .map(|c| c.to_digit(16).map(|x| x as f32))
-            .collect::<Option<Vec<_>>>()?;
+        let d: Vec<f32> = hex.chars().map(|c| c.to_digit(16).map(|x| x as f32)).collect::<Option<Vec<_>>>()?;
         return match d.as_slice() {
             [r, g, b] => Some(Rgba::rgb(r * 17.0, g * 17.0, b * 17.0)),
-            [r, g, b, a] => Some(Rgba {
-                a: a * 17.0 / 255.0,
-                ..Rgba::rgb(r * 17.0, g * 17.0, b * 17.0)
-            }),
-            [r1, r2, g1, g2, b1, b2] => {
-                Some(Rgba::rgb(r1 * 16.0 + r2, g1 * 16.0 + g2, b1 * 16.0 + b2))
+            [r, g, b, a] => Some(Rgba { a: a * 17.0 / 255.0, ..Rgba::rgb(r * 17.0, g * 17.0, b * 17.0) }),
+            [r1, r2, g1, g2, b1, b2] => Some(Rgba::rgb(r1 * 16.0 + r2, g1 * 16.0 + g2, b1 * 16.0 + b2)),
+            [r1, r2, g1, g2, b1, b2, a1, a2] => {
+                Some(Rgba { a: (a1 * 16.0 + a2) / 255.0, ..Rgba::rgb(r1 * 16.0 + r2, g1 * 16.0 + g2, b1 * 16.0 + b2) })
             }
-            [r1, r2, g1, g2, b1, b2, a1, a2] => Some(Rgba {
-                a: (a1 * 16.0 + a2) / 255.0,
-                ..Rgba::rgb(r1 * 16.0 + r2, g1 * 16.0 + g2, b1 * 16.0 + b2)
-            }),
             _ => None,
         };
     }
     if let Some(rest) = v.strip_prefix("rgba(").or_else(|| v.strip_prefix("rgb(")) {
         let inner = rest.strip_suffix(')')?;
-        let parts: Vec<&str> = inner
-            .split(|c: char| c == ',' || c == '/' || c.is_whitespace())
-            .filter(|s| !s.is_empty())
-            .collect();
+        let parts: Vec<&str> =
+            inner.split(|c: char| c == ',' || c == '/' || c.is_whitespace()).filter(|s| !s.is_empty()).collect();
         let ch = |s: &str| -> Option<f32> {
             match s.strip_suffix('%') {
                 Some(p) => p.parse::<f32>().ok().map(|x| x * 2.55),
@@ -1209,10 +1113,8 @@ pub fn parse_color(v: &str) -> Option<Rgba> {
     }
     if let Some(rest) = v.strip_prefix("hsla(").or_else(|| v.strip_prefix("hsl(")) {
         let inner = rest.strip_suffix(')')?;
-        let parts: Vec<&str> = inner
-            .split(|c: char| c == ',' || c == '/' || c.is_whitespace())
-            .filter(|s| !s.is_empty())
-            .collect();
+        let parts: Vec<&str> =
+            inner.split(|c: char| c == ',' || c == '/' || c.is_whitespace()).filter(|s| !s.is_empty()).collect();
         let h: f32 = parts.first()?.trim_end_matches("deg").parse().ok()?;
         let s = parse_number_or_percent(parts.get(1)?)?;
         let l = parse_number_or_percent(parts.get(2)?)?;
@@ -1224,12 +1126,7 @@ pub fn parse_color(v: &str) -> Option<Rgba> {
         return Some(Rgba { r, g, b, a });
     }
     let named = match v {
-        "transparent" => {
-            return Some(Rgba {
-                a: 0.0,
-                ..Rgba::BLACK
-            })
-        }
+        "transparent" => return Some(Rgba { a: 0.0, ..Rgba::BLACK }),
         "white" => (255, 255, 255),
         "black" => (0, 0, 0),
         "red" => (255, 0, 0),
@@ -1273,11 +1170,7 @@ pub fn parse_color(v: &str) -> Option<Rgba> {
 
 fn hsl_to_rgb(h: f32, s: f32, l: f32) -> (f32, f32, f32) {
     let h = ((h % 360.0) + 360.0) % 360.0 / 360.0;
-    let q = if l < 0.5 {
-        l * (1.0 + s)
-    } else {
-        l + s - l * s
-    };
+    let q = if l < 0.5 { l * (1.0 + s) } else { l + s - l * s };
     let p = 2.0 * l - q;
     let f = |mut t: f32| {
         if t < 0.0 {
@@ -1296,11 +1189,7 @@ fn hsl_to_rgb(h: f32, s: f32, l: f32) -> (f32, f32, f32) {
             p
         }
     };
-    (
-        f(h + 1.0 / 3.0) * 255.0,
-        f(h) * 255.0,
-        f(h - 1.0 / 3.0) * 255.0,
-    )
+    (f(h + 1.0 / 3.0) * 255.0, f(h) * 255.0, f(h - 1.0 / 3.0) * 255.0)
 }
 
 #[cfg(test)]
@@ -1401,11 +1290,7 @@ mod tests {
         assert_eq!(get("p.x", 0), Some(Decl::Display(Display::None)));
         assert_eq!(get("p.y", 4), Some(Decl::Color(Rgba::WHITE)));
         assert_eq!(get("p.z", 0), None);
-        let inline: Vec<Decl> = sheet
-            .inline("--o:0; opacity: var(--o)")
-            .into_iter()
-            .map(|d| d.decl)
-            .collect();
+        let inline: Vec<Decl> = sheet.inline("--o:0; opacity: var(--o)").into_iter().map(|d| d.decl).collect();
         assert_eq!(inline, vec![Decl::Opacity(0.0)]);
         // Self-referential variables end.
         let mut loopy = Stylesheet::new();

@@ -63,8 +63,7 @@ impl ContentTypes {
                 }
                 Ev::Start(e) if e.local == "Override" => {
                     if let (Some(p), Some(t)) = (e.attr("PartName"), e.attr("ContentType")) {
-                        ct.overrides
-                            .insert(p.trim_start_matches('/').to_lowercase(), t.to_string());
+                        ct.overrides.insert(p.trim_start_matches('/').to_lowercase(), t.to_string());
                     }
                 }
                 _ => {}
@@ -135,14 +134,10 @@ fn parse_rels(bytes: &[u8], source: &str, budget: &Budget) -> Result<Vec<Rel>, E
         match r.next_event()? {
             Ev::Eof => break,
             Ev::Start(e) if e.local == "Relationship" => {
-                let (Some(id), Some(ty), Some(target)) =
-                    (e.attr("Id"), e.attr("Type"), e.attr("Target"))
-                else {
+                let (Some(id), Some(ty), Some(target)) = (e.attr("Id"), e.attr("Type"), e.attr("Target")) else {
                     continue;
                 };
-                let external = e
-                    .attr("TargetMode")
-                    .is_some_and(|m| m.eq_ignore_ascii_case("External"));
+                let external = e.attr("TargetMode").is_some_and(|m| m.eq_ignore_ascii_case("External"));
                 let target = if external {
                     target.to_string()
                 } else {
@@ -252,10 +247,7 @@ impl RunProps {
 }
 
 fn toggle(e: &Elem) -> bool {
-    !matches!(
-        e.attr_ns(Ns::W, "val").or_else(|| e.attr("val")),
-        Some("0" | "false" | "off")
-    )
+    !matches!(e.attr_ns(Ns::W, "val").or_else(|| e.attr("val")), Some("0" | "false" | "off"))
 }
 
 fn w_val(e: &Elem) -> Option<&str> {
@@ -295,10 +287,7 @@ fn read_rpr(r: &mut SafeReader) -> Result<(RunProps, Option<String>), ExtractErr
                     "sz" => p.half_points = w_val(&e).and_then(|v| v.trim().parse().ok()),
                     "shd" => p.shading = shading_fill(&e),
                     "highlight" => p.highlight = w_val(&e).and_then(highlight_color),
-                    "w" => {
-                        p.scale =
-                            w_val(&e).and_then(|v| v.trim().trim_end_matches('%').parse().ok())
-                    }
+                    "w" => p.scale = w_val(&e).and_then(|v| v.trim().trim_end_matches('%').parse().ok()),
                     "rStyle" => style = w_val(&e).map(str::to_string),
                     _ => {}
                 }
@@ -346,10 +335,7 @@ impl Styles {
                     "style" => {
                         let id = e.attr_ns(Ns::W, "styleId").unwrap_or("").to_string();
                         let para = e.attr_ns(Ns::W, "type") == Some("paragraph");
-                        if para
-                            && e.attr_ns(Ns::W, "default")
-                                .is_some_and(|v| v == "1" || v == "true")
-                        {
+                        if para && e.attr_ns(Ns::W, "default").is_some_and(|v| v == "1" || v == "true") {
                             s.default_para = Some(id.clone());
                         }
                         if e.attr_ns(Ns::W, "type") == Some("table") {
@@ -415,10 +401,7 @@ impl Styles {
             layers.push(st.rpr);
             cur = st.based_on.as_deref();
         }
-        layers
-            .into_iter()
-            .rev()
-            .fold(RunProps::default(), RunProps::overlay)
+        layers.into_iter().rev().fold(RunProps::default(), RunProps::overlay)
     }
 }
 
@@ -517,20 +500,8 @@ impl Numbering {
                 Ev::Start(e) if e.ns == Ns::W => match e.local.as_str() {
                     "abstractNum" => abs = e.attr_ns(Ns::W, "abstractNumId").map(str::to_string),
                     "lvl" if abs.is_some() => {
-                        let i = e
-                            .attr_ns(Ns::W, "ilvl")
-                            .and_then(|v| v.parse::<usize>().ok())
-                            .filter(|i| *i < 9);
-                        lvl = i.map(|i| {
-                            (
-                                i,
-                                Level {
-                                    start: 1,
-                                    fmt: NumFmt::Decimal,
-                                    text: String::new(),
-                                },
-                            )
-                        });
+                        let i = e.attr_ns(Ns::W, "ilvl").and_then(|v| v.parse::<usize>().ok()).filter(|i| *i < 9);
+                        lvl = i.map(|i| (i, Level { start: 1, fmt: NumFmt::Decimal, text: String::new() }));
                     }
                     "start" => {
                         if let Some((_, l)) = lvl.as_mut() {
@@ -589,23 +560,12 @@ impl Numbering {
         let abs = self.nums.get(num_id)?.clone();
         let levels = self.abstract_levels.get(&abs)?;
         let ilvl = ilvl.min(8);
-        let starts: Vec<u32> = (0..9)
-            .map(|i| {
-                levels
-                    .get(i)
-                    .and_then(|l| l.as_ref())
-                    .map_or(1, |l| l.start)
-            })
-            .collect();
+        let starts: Vec<u32> = (0..9).map(|i| levels.get(i).and_then(|l| l.as_ref()).map_or(1, |l| l.start)).collect();
         let lvl = levels.get(ilvl)?.as_ref()?.clone();
         let c = self.counters.entry(abs).or_insert([0; 9]);
         let start = starts.get(ilvl).copied().unwrap_or(1);
         if let Some(cur) = c.get_mut(ilvl) {
-            *cur = if *cur == 0 {
-                start
-            } else {
-                cur.saturating_add(1)
-            };
+            *cur = if *cur == 0 { start } else { cur.saturating_add(1) };
         }
         for deeper in c.iter_mut().skip(ilvl + 1) {
             *deeper = 0;
@@ -620,16 +580,9 @@ impl Numbering {
                 if let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
                     chars.next();
                     let i = (d as usize).saturating_sub(1).min(8);
-                    let fmt = levels
-                        .get(i)
-                        .and_then(|l| l.as_ref())
-                        .map_or(NumFmt::Decimal, |l| l.fmt);
+                    let fmt = levels.get(i).and_then(|l| l.as_ref()).map_or(NumFmt::Decimal, |l| l.fmt);
                     let n = c.get(i).copied().unwrap_or(0);
-                    let n = if n == 0 {
-                        starts.get(i).copied().unwrap_or(1)
-                    } else {
-                        n
-                    };
+                    let n = if n == 0 { starts.get(i).copied().unwrap_or(1) } else { n };
                     out.push_str(&format_num(n, fmt));
                     continue;
                 }
@@ -709,12 +662,7 @@ fn append_nested(out: &mut Extracted, child: Extracted, part: &str, extra: Visib
             out.push_separator(gap);
         }
         if let Some(t) = child.text.get(sp.start..sp.end) {
-            out.push_flagged(
-                t,
-                sp.visibility.union(extra),
-                &prefix(&sp.origin),
-                sp.unmapped_font,
-            );
+            out.push_flagged(t, sp.visibility.union(extra), &prefix(&sp.origin), sp.unmapped_font);
         }
         pos = sp.end;
     }
@@ -750,10 +698,7 @@ fn strip_html(s: &str) -> String {
         let body_end = ["script", "style"].iter().find_map(|tag| {
             if rest.get(1..).is_some_and(|r| r.starts_with(tag)) {
                 let close = format!("</{tag}");
-                Some(
-                    rest.find(&close)
-                        .map_or(lower.len(), |j| lt + j + close.len()),
-                )
+                Some(rest.find(&close).map_or(lower.len(), |j| lt + j + close.len()))
             } else {
                 None
             }
@@ -770,30 +715,18 @@ fn strip_html(s: &str) -> String {
         }
     }
     out.push_str(s.get(pos..).unwrap_or(""));
-    out.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
+    out.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
 }
 
 fn is_nested_error_fatal(e: &ExtractError) -> bool {
-    !matches!(
-        e,
-        ExtractError::Malformed { .. } | ExtractError::Unsupported(_)
-    )
+    !matches!(e, ExtractError::Malformed { .. } | ExtractError::Unsupported(_))
 }
 
 impl<'a, 'b> Package<'a, 'b> {
     fn open(zip: Archive<'a>, budget: &'b Budget<'b>) -> Result<Self, ExtractError> {
         let ct = match zip.read_part("[Content_Types].xml", budget)? {
             Some(b) => ContentTypes::parse(&b, budget)?,
-            None => {
-                return Err(ExtractError::malformed(
-                    FORMAT,
-                    "no [Content_Types].xml: not an OPC package",
-                ))
-            }
+            None => return Err(ExtractError::malformed(FORMAT, "no [Content_Types].xml: not an OPC package")),
         };
         let pkg_rels = match zip.read_part("_rels/.rels", budget)? {
             Some(b) => parse_rels(&b, "", budget)?,
@@ -844,17 +777,10 @@ impl<'a, 'b> Package<'a, 'b> {
         let main_ct = self.ct.of(&main).unwrap_or("").to_string();
         let vba = self.zip.entries().iter().any(|e| {
             e.name.to_ascii_lowercase().ends_with("vbaproject.bin")
-                || self
-                    .ct
-                    .of(&e.name)
-                    .is_some_and(|t| t.contains("vbaProject"))
+                || self.ct.of(&e.name).is_some_and(|t| t.contains("vbaProject"))
         });
         if main_ct.contains("macroEnabled") || vba {
-            self.out.signal(
-                SignalKind::Macros,
-                "macro-enabled document (VBA project)",
-                main_origin.clone(),
-            );
+            self.out.signal(SignalKind::Macros, "macro-enabled document (VBA project)", main_origin.clone());
         }
         let rels = self.rels_of(&main)?;
         self.external_relationships()?;
@@ -872,14 +798,7 @@ impl<'a, 'b> Package<'a, 'b> {
         self.walk(&main, &rels, Visibility::VISIBLE)?;
 
         let mut done: HashSet<String> = HashSet::new();
-        for kind in [
-            "footnotes",
-            "endnotes",
-            "header",
-            "footer",
-            "comments",
-            "glossaryDocument",
-        ] {
+        for kind in ["footnotes", "endnotes", "header", "footer", "comments", "glossaryDocument"] {
             for r in rels.iter().filter(|r| r.kind == kind && !r.external) {
                 if !done.insert(r.target.to_lowercase()) {
                     continue;
@@ -950,18 +869,11 @@ impl<'a, 'b> Package<'a, 'b> {
             .iter()
             .filter(|r| {
                 !r.external
-                    && matches!(
-                        r.kind.as_str(),
-                        "core-properties" | "extended-properties" | "custom-properties"
-                    )
+                    && matches!(r.kind.as_str(), "core-properties" | "extended-properties" | "custom-properties")
             })
             .map(|r| r.target.clone())
             .collect();
-        for p in [
-            "docProps/core.xml",
-            "docProps/app.xml",
-            "docProps/custom.xml",
-        ] {
+        for p in ["docProps/core.xml", "docProps/app.xml", "docProps/custom.xml"] {
             if !parts.iter().any(|x| x.eq_ignore_ascii_case(p)) && self.zip.find(p).is_some() {
                 parts.push(p.to_string());
             }
@@ -1017,8 +929,7 @@ impl<'a, 'b> Package<'a, 'b> {
                 let nested = self.budget.nested()?;
                 match extract_nested_docx(&bytes, &nested) {
                     Ok(child) => {
-                        self.out
-                            .signal(SignalKind::EmbeddedFile, "embedded Word document", origin);
+                        self.out.signal(SignalKind::EmbeddedFile, "embedded Word document", origin);
                         append_nested(
                             &mut self.out,
                             child,
@@ -1031,8 +942,7 @@ impl<'a, 'b> Package<'a, 'b> {
                     Err(_) => {}
                 }
             }
-            self.out
-                .signal(SignalKind::EmbeddedFile, "embedded object", origin);
+            self.out.signal(SignalKind::EmbeddedFile, "embedded object", origin);
         }
         Ok(())
     }
@@ -1052,11 +962,7 @@ impl<'a, 'b> Package<'a, 'b> {
                 Ev::Text(t) => {
                     if !t.trim().is_empty() && !is_bookkeeping_value(t.trim()) {
                         self.out.newline();
-                        self.out.push(
-                            t.trim(),
-                            vis,
-                            &Origin::part(part).with_element(element.clone()),
-                        );
+                        self.out.push(t.trim(), vis, &Origin::part(part).with_element(element.clone()));
                     }
                 }
                 Ev::End { .. } => {}
@@ -1156,10 +1062,7 @@ impl<'a, 'b> Package<'a, 'b> {
                 }
                 Ev::Start(e) => {
                     let frame = match (e.ns, e.local.as_str()) {
-                        (Ns::W, "p") => Frame::Para {
-                            style: None,
-                            shading: None,
-                        },
+                        (Ns::W, "p") => Frame::Para { style: None, shading: None },
                         (Ns::W, "pPr") => {
                             let pp = read_ppr(&mut r)?;
                             if let Some(Frame::Para { style, shading }) = frames.last_mut() {
@@ -1175,10 +1078,7 @@ impl<'a, 'b> Package<'a, 'b> {
                             }
                             continue;
                         }
-                        (Ns::W, "r") => Frame::Run {
-                            rpr: RunProps::default(),
-                            style: None,
-                        },
+                        (Ns::W, "r") => Frame::Run { rpr: RunProps::default(), style: None },
                         (Ns::W, "rPr") => {
                             let (p, st) = read_rpr(&mut r)?;
                             if let Some(Frame::Run { rpr, style }) = frames.last_mut() {
@@ -1192,8 +1092,7 @@ impl<'a, 'b> Package<'a, 'b> {
                         (Ns::W, "tblPr") => {
                             let (style, shd) = read_tblpr(&mut r)?;
                             if let Some(Frame::Table { fills }) = frames.last_mut() {
-                                if let Some(f) = style.and_then(|s| self.styles.table_fills.get(&s))
-                                {
+                                if let Some(f) = style.and_then(|s| self.styles.table_fills.get(&s)) {
                                     fills.extend(f.iter().copied());
                                 }
                                 fills.extend(shd);
@@ -1202,9 +1101,7 @@ impl<'a, 'b> Package<'a, 'b> {
                         }
                         (Ns::W, "txbxContent") => {
                             txbx += 1;
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::W, "tcPr") => {
                             let sh = read_tcpr(&mut r)?;
@@ -1214,52 +1111,33 @@ impl<'a, 'b> Package<'a, 'b> {
                             continue;
                         }
                         (Ns::W, "background") => {
-                            page_bg = e
-                                .attr_ns(Ns::W, "color")
-                                .and_then(parse_hex_color)
-                                .filter(|c| *c != Color::Auto);
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            page_bg = e.attr_ns(Ns::W, "color").and_then(parse_hex_color).filter(|c| *c != Color::Auto);
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
-                        (Ns::W, "t") => Frame::Text {
-                            vis: self.inline_vis(&frames, page_bg),
-                            element: "w:p",
-                        },
-                        (Ns::M, "t") => Frame::Text {
-                            vis: self.inline_vis(&frames, page_bg),
-                            element: "w:p",
-                        },
+                        (Ns::W, "t") => Frame::Text { vis: self.inline_vis(&frames, page_bg), element: "w:p" },
+                        (Ns::M, "t") => Frame::Text { vis: self.inline_vis(&frames, page_bg), element: "w:p" },
                         (Ns::W, "delText") => Frame::Text {
-                            vis: self
-                                .inline_vis(&frames, page_bg)
-                                .with(Hidden::TrackedDeletion),
+                            vis: self.inline_vis(&frames, page_bg).with(Hidden::TrackedDeletion),
                             element: "w:del",
                         },
                         (Ns::W, "instrText" | "delInstrText") => Frame::Text {
                             vis: self.inline_vis(&frames, page_bg).with(Hidden::NonRendered),
                             element: "w:instrText",
                         },
-                        (Ns::W, "del" | "moveFrom") => Frame::Other {
-                            vis: Visibility::hidden(Hidden::TrackedDeletion),
-                        },
+                        (Ns::W, "del" | "moveFrom") => {
+                            Frame::Other { vis: Visibility::hidden(Hidden::TrackedDeletion) }
+                        }
                         (Ns::W, "tab" | "ptab") if in_run(&frames) => {
                             self.emit(&frames, page_bg, base, "\t", &origin_p);
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::W, "br" | "cr") => {
                             self.emit(&frames, page_bg, base, "\n", &origin_p);
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::W, "noBreakHyphen") => {
                             self.emit(&frames, page_bg, base, "-", &origin_p);
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::W, "sym") => {
                             if let Some(c) = e
@@ -1270,25 +1148,19 @@ impl<'a, 'b> Package<'a, 'b> {
                                 let mut b = [0u8; 4];
                                 self.emit(&frames, page_bg, base, c.encode_utf8(&mut b), &origin_p);
                             }
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::W, "footnoteReference" | "endnoteReference") => {
                             self.note_refs += 1;
                             let label = format!("[{}]", self.note_refs);
                             self.emit(&frames, page_bg, base, &label, &origin_p);
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::W, "footnoteRef" | "endnoteRef") => {
                             self.note_marks += 1;
                             let label = format!("[{}]", self.note_marks);
                             self.emit(&frames, page_bg, base, &label, &origin_p);
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::W, "fldChar") => {
                             match e.attr_ns(Ns::W, "fldCharType") {
@@ -1300,21 +1172,16 @@ impl<'a, 'b> Package<'a, 'b> {
                                 }
                                 _ => {}
                             }
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::W, "fldSimple") => {
                             if let Some(instr) = e.attr_ns(Ns::W, "instr") {
                                 self.check_field(instr, part);
                                 let o = Origin::part(part).with_element("w:fldSimple@w:instr");
-                                self.out
-                                    .push(instr.trim(), base.with(Hidden::NonRendered), &o);
+                                self.out.push(instr.trim(), base.with(Hidden::NonRendered), &o);
                                 self.out.push_separator(" ");
                             }
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::W, "altChunk") => {
                             if let Some(t) = e
@@ -1325,9 +1192,7 @@ impl<'a, 'b> Package<'a, 'b> {
                                 let target = t.target.clone();
                                 self.alt_chunk(&target)?;
                             }
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::W, "footnote" | "endnote")
                             if matches!(
@@ -1338,11 +1203,7 @@ impl<'a, 'b> Package<'a, 'b> {
                             r.skip_element()?;
                             continue;
                         }
-                        (
-                            Ns::W,
-                            "sdtPr" | "sectPr" | "tblGrid" | "trPr" | "pPrChange" | "rPrChange"
-                            | "tblPrEx",
-                        ) => {
+                        (Ns::W, "sdtPr" | "sectPr" | "tblGrid" | "trPr" | "pPrChange" | "rPrChange" | "tblPrEx") => {
                             r.skip_element()?;
                             continue;
                         }
@@ -1353,9 +1214,7 @@ impl<'a, 'b> Package<'a, 'b> {
                                 self.out.push(tip.trim(), base.with(Hidden::AltText), &o);
                                 self.out.push_separator(" ");
                             }
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::W, "helpText" | "statusText") => {
                             if let Some(v) = w_val(&e).map(str::trim).filter(|v| !v.is_empty()) {
@@ -1364,23 +1223,17 @@ impl<'a, 'b> Package<'a, 'b> {
                                 self.out.push(v, base.with(Hidden::NonRendered), &o);
                                 self.out.push_separator(" ");
                             }
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
-                        (Ns::Mc, "Fallback") => Frame::Other {
-                            vis: Visibility::hidden(Hidden::NonRendered),
-                        },
+                        (Ns::Mc, "Fallback") => Frame::Other { vis: Visibility::hidden(Hidden::NonRendered) },
                         (Ns::Wp, "docPr") => {
                             self.alt_text(&e, &frames, base, part);
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::V, "shape" | "rect" | "roundrect" | "oval") => {
                             self.alt_text(&e, &frames, base, part);
-                            let filled = e.attr("fillcolor").is_some()
-                                && !matches!(e.attr("filled"), Some("f" | "false"));
+                            let filled =
+                                e.attr("fillcolor").is_some() && !matches!(e.attr("filled"), Some("f" | "false"));
                             let vis = if e.attr("style").is_some_and(vml_style_off_page) {
                                 Visibility::hidden(Hidden::OffPage)
                             } else {
@@ -1390,31 +1243,19 @@ impl<'a, 'b> Package<'a, 'b> {
                         }
                         (Ns::V, "imagedata") => {
                             self.alt_text(&e, &frames, base, part);
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::V, "fill") => {
                             mark_shape_filled(&mut frames);
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
-                        (Ns::Other, "wsp") => Frame::Shape {
-                            filled: false,
-                            vis: Visibility::VISIBLE,
-                        },
-                        (Ns::Wp, "anchor") => Frame::Shape {
-                            filled: false,
-                            vis: Visibility::VISIBLE,
-                        },
+                        (Ns::Other, "wsp") => Frame::Shape { filled: false, vis: Visibility::VISIBLE },
+                        (Ns::Wp, "anchor") => Frame::Shape { filled: false, vis: Visibility::VISIBLE },
                         (Ns::Wp, "posOffset") => {
                             let t = read_text_content(&mut r)?;
                             if t.trim().parse::<i64>().is_ok_and(emu_off_page) {
-                                if let Some(Frame::Shape { vis, .. }) = frames
-                                    .iter_mut()
-                                    .rev()
-                                    .find(|f| matches!(f, Frame::Shape { .. }))
+                                if let Some(Frame::Shape { vis, .. }) =
+                                    frames.iter_mut().rev().find(|f| matches!(f, Frame::Shape { .. }))
                                 {
                                     *vis = vis.with(Hidden::OffPage);
                                 }
@@ -1423,19 +1264,13 @@ impl<'a, 'b> Package<'a, 'b> {
                         }
                         (Ns::Other, "solidFill" | "gradFill" | "blipFill" | "pattFill") => {
                             mark_shape_filled(&mut frames);
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
                         (Ns::Other, "fillRef") if e.attr("idx").is_some_and(|i| i != "0") => {
                             mark_shape_filled(&mut frames);
-                            Frame::Other {
-                                vis: Visibility::VISIBLE,
-                            }
+                            Frame::Other { vis: Visibility::VISIBLE }
                         }
-                        _ => Frame::Other {
-                            vis: Visibility::VISIBLE,
-                        },
+                        _ => Frame::Other { vis: Visibility::VISIBLE },
                     };
                     frames.push(frame);
                 }
@@ -1447,15 +1282,9 @@ impl<'a, 'b> Package<'a, 'b> {
 
     /// Fields that pull content from elsewhere or run commands when the document updates.
     fn check_field(&mut self, instr: &str, part: &str) {
-        let word = instr
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_uppercase();
+        let word = instr.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
         let detail = match word.as_str() {
-            "INCLUDEPICTURE" | "INCLUDETEXT" | "IMPORT" | "LINK" | "INCLUDE" => {
-                "field that loads external content"
-            }
+            "INCLUDEPICTURE" | "INCLUDETEXT" | "IMPORT" | "LINK" | "INCLUDE" => "field that loads external content",
             "DDE" | "DDEAUTO" => "DDE field (can launch programs)",
             _ => return,
         };
@@ -1476,36 +1305,22 @@ impl<'a, 'b> Package<'a, 'b> {
 
     fn alt_text(&mut self, e: &Elem, frames: &[Frame], base: Visibility, part: &str) {
         let ctx = frames.iter().fold(base, |v, f| match f {
-            Frame::Other { vis } | Frame::Text { vis, .. } | Frame::Shape { vis, .. } => {
-                v.union(*vis)
-            }
+            Frame::Other { vis } | Frame::Text { vis, .. } | Frame::Shape { vis, .. } => v.union(*vis),
             _ => v,
         });
         let vis = ctx.with(Hidden::AltText);
-        let element = if e.ns == Ns::Wp {
-            "wp:docPr"
-        } else {
-            "v:shape"
-        };
+        let element = if e.ns == Ns::Wp { "wp:docPr" } else { "v:shape" };
         for key in ["descr", "title", "alt"] {
             if let Some(v) = e.attr(key).map(str::trim).filter(|v| !v.is_empty()) {
                 self.out.push_separator(" ");
-                self.out
-                    .push(v, vis, &Origin::part(part).with_element(element));
+                self.out.push(v, vis, &Origin::part(part).with_element(element));
                 self.out.push_separator(" ");
             }
         }
     }
 
     /// Pushes a character produced by an element (tab, break, symbol) with the run's visibility.
-    fn emit(
-        &mut self,
-        frames: &[Frame],
-        page_bg: Option<Color>,
-        base: Visibility,
-        s: &str,
-        origin: &Origin,
-    ) {
+    fn emit(&mut self, frames: &[Frame], page_bg: Option<Color>, base: Visibility, s: &str, origin: &Origin) {
         let vis = base.union(self.inline_vis(frames, page_bg));
         self.out.push(s, vis, origin);
     }
@@ -1553,9 +1368,7 @@ impl<'a, 'b> Package<'a, 'b> {
         if let Some(Color::Rgb(r, g, b)) = eff.color {
             let fg = (r, g, b);
             let unreadable = |bg: (u8, u8, u8)| contrast(fg, bg) < MIN_CONTRAST;
-            let unknown_bg = frames
-                .iter()
-                .any(|f| matches!(f, Frame::Shape { filled: true, .. }));
+            let unknown_bg = frames.iter().any(|f| matches!(f, Frame::Shape { filled: true, .. }));
             let hidden = if explicit.is_some() {
                 unreadable(rgb(explicit))
             } else if unknown_bg {
@@ -1584,11 +1397,7 @@ fn push_marking_invisible(out: &mut Extracted, s: &str, vis: Visibility, origin:
         let inv = is_invisible(c);
         if inv != cur_inv {
             if let Some(seg) = s.get(start..i) {
-                let v = if cur_inv {
-                    vis.with(Hidden::InvisibleChars)
-                } else {
-                    vis
-                };
+                let v = if cur_inv { vis.with(Hidden::InvisibleChars) } else { vis };
                 out.push(seg, v, origin);
             }
             start = i;
@@ -1596,11 +1405,7 @@ fn push_marking_invisible(out: &mut Extracted, s: &str, vis: Visibility, origin:
         }
     }
     if let Some(seg) = s.get(start..) {
-        let v = if cur_inv {
-            vis.with(Hidden::InvisibleChars)
-        } else {
-            vis
-        };
+        let v = if cur_inv { vis.with(Hidden::InvisibleChars) } else { vis };
         out.push(seg, v, origin);
     }
 }
@@ -1614,8 +1419,7 @@ fn is_bookkeeping_value(v: &str) -> bool {
         || (v.len() >= 10
             && v.as_bytes().get(4) == Some(&b'-')
             && v.bytes().take(4).all(|b| b.is_ascii_digit())
-            && v.bytes()
-                .all(|b| b.is_ascii_digit() || b"-:TZ.+".contains(&b)))
+            && v.bytes().all(|b| b.is_ascii_digit() || b"-:TZ.+".contains(&b)))
 }
 
 /// Floating drawings further than this from the page origin (EMU; 914400 per inch) are off
@@ -1641,9 +1445,7 @@ fn vml_style_off_page(style: &str) -> bool {
         let v = v.trim().to_ascii_lowercase();
         let (num, unit) = v
             .find(|c: char| c.is_ascii_alphabetic())
-            .map_or((v.as_str(), ""), |i| {
-                (v.get(..i).unwrap_or(""), v.get(i..).unwrap_or(""))
-            });
+            .map_or((v.as_str(), ""), |i| (v.get(..i).unwrap_or(""), v.get(i..).unwrap_or("")));
         let Ok(n) = num.trim().parse::<f64>() else {
             return false;
         };
@@ -1677,11 +1479,7 @@ fn read_text_content(r: &mut SafeReader) -> Result<String, ExtractError> {
 
 /// Records that the innermost enclosing shape paints a fill behind its text.
 fn mark_shape_filled(frames: &mut [Frame]) {
-    if let Some(Frame::Shape { filled, .. }) = frames
-        .iter_mut()
-        .rev()
-        .find(|f| matches!(f, Frame::Shape { .. }))
-    {
+    if let Some(Frame::Shape { filled, .. }) = frames.iter_mut().rev().find(|f| matches!(f, Frame::Shape { .. })) {
         *filled = true;
     }
 }
@@ -1717,11 +1515,7 @@ fn read_ppr(r: &mut SafeReader) -> Result<ParaProps, ExtractError> {
             _ => {}
         }
     }
-    Ok(ParaProps {
-        style,
-        shading: shd,
-        num: num_id.filter(|n| n != "0").map(|n| (n, ilvl)),
-    })
+    Ok(ParaProps { style, shading: shd, num: num_id.filter(|n| n != "0").map(|n| (n, ilvl)) })
 }
 
 struct ParaProps {
@@ -1776,21 +1570,15 @@ fn read_tcpr(r: &mut SafeReader) -> Result<Option<Color>, ExtractError> {
 fn extract_nested_docx(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError> {
     let zip = Archive::parse(bytes, budget)?;
     if zip.find("[Content_Types].xml").is_none() {
-        return Err(ExtractError::Unsupported(
-            "embedded archive is not OPC".into(),
-        ));
+        return Err(ExtractError::Unsupported("embedded archive is not OPC".into()));
     }
     let pkg = Package::open(zip, budget)?;
     let is_word = pkg
         .ct
         .of(&pkg.main)
-        .map_or(pkg.main.starts_with("word/"), |t| {
-            t.contains("wordprocessingml") || t.contains("ms-word")
-        });
+        .map_or(pkg.main.starts_with("word/"), |t| t.contains("wordprocessingml") || t.contains("ms-word"));
     if !is_word {
-        return Err(ExtractError::Unsupported(
-            "embedded package is not a Word document".into(),
-        ));
+        return Err(ExtractError::Unsupported("embedded package is not a Word document".into()));
     }
     pkg.extract()
 }
@@ -1822,12 +1610,7 @@ mod tests {
         )
     }
 
-    fn package_with(
-        document: &str,
-        parts: &[(&str, &str)],
-        rels: &[(&str, &str, &str)],
-        main_ct: &str,
-    ) -> Vec<u8> {
+    fn package_with(document: &str, parts: &[(&str, &str)], rels: &[(&str, &str, &str)], main_ct: &str) -> Vec<u8> {
         let ct = format!(
             r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="htm" ContentType="text/html"/><Override PartName="/word/main.xml" ContentType="{main_ct}"/></Types>"#
         );
@@ -1838,14 +1621,8 @@ mod tests {
             r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
         );
         for (id, kind, target) in rels {
-            let mode = if target.starts_with("http") {
-                r#" TargetMode="External""#
-            } else {
-                ""
-            };
-            doc_rels.push_str(&format!(
-                r#"<Relationship Id="{id}" Type="{RT}/{kind}" Target="{target}"{mode}/>"#
-            ));
+            let mode = if target.starts_with("http") { r#" TargetMode="External""# } else { "" };
+            doc_rels.push_str(&format!(r#"<Relationship Id="{id}" Type="{RT}/{kind}" Target="{target}"{mode}/>"#));
         }
         doc_rels.push_str("</Relationships>");
         let mut ms = vec![
@@ -1864,17 +1641,13 @@ mod tests {
         let l = Limits::default();
         let b = Budget::new(&l);
         let x = extract(bytes, &b)?;
-        x.check_invariants()
-            .map_err(|e| ExtractError::malformed(FORMAT, e))?;
+        x.check_invariants().map_err(|e| ExtractError::malformed(FORMAT, e))?;
         Ok(x)
     }
 
     /// Visibility reasons of the span holding `needle`.
     fn vis_of(x: &Extracted, needle: &str) -> Visibility {
-        let i = x
-            .text
-            .find(needle)
-            .unwrap_or_else(|| panic!("{needle:?} not in {:?}", x.text));
+        let i = x.text.find(needle).unwrap_or_else(|| panic!("{needle:?} not in {:?}", x.text));
         x.visibility_of(i..i + needle.len())
     }
 
@@ -1891,11 +1664,7 @@ mod tests {
 <w:p><w:r><w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t>white text</w:t></w:r><w:r><w:rPr><w:color w:val="FFFFFF"/><w:highlight w:val="black"/></w:rPr><w:t>white on black</w:t></w:r><w:r><w:rPr><w:color w:val="336699"/><w:shd w:val="clear" w:fill="336699"/></w:rPr><w:t>blue on blue</w:t></w:r></w:p>
 <w:p><w:hyperlink w:tooltip="tooltip words"><w:r><w:t>link words</w:t></w:r></w:hyperlink><w:r><w:rPr><w:w w:val="1"/></w:rPr><w:t>squeezed words</w:t></w:r></w:p>
 <w:p><w:r><w:rPr><w:sz w:val="2"/></w:rPr><w:t>one point text</w:t></w:r><w:r><w:rPr><w:webHidden/></w:rPr><w:t>web hidden</w:t></w:r></w:p>"#;
-        let d = package(
-            &doc_xml(body),
-            &[("word/styles.xml", &styles)],
-            &[("rId1", "styles", "styles.xml")],
-        );
+        let d = package(&doc_xml(body), &[("word/styles.xml", &styles)], &[("rId1", "styles", "styles.xml")]);
         let x = run(&d).unwrap();
         let v = x.visible_text();
         for s in [
@@ -1934,20 +1703,13 @@ mod tests {
 <w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:txbxContent><w:p><w:r><w:t>boxed text</w:t></w:r></w:p></w:txbxContent></mc:Choice><mc:Fallback><w:txbxContent><w:p><w:r><w:t>boxed text</w:t></w:r></w:p></w:txbxContent></mc:Fallback></mc:AlternateContent></w:r></w:p>"#;
         let x = run(&package(&doc_xml(body), &[], &[])).unwrap();
         let v = x.visible_text();
-        assert!(
-            v.contains("inserted text")
-                && v.contains("field result")
-                && v.contains("simple result")
-        );
+        assert!(v.contains("inserted text") && v.contains("field result") && v.contains("simple result"));
         assert_eq!(v.matches("boxed text").count(), 1);
         assert!(vis_of(&x, "deleted text").contains(Hidden::TrackedDeletion));
         assert!(vis_of(&x, "DDEAUTO").contains(Hidden::NonRendered));
         assert!(vis_of(&x, "secret-instr").contains(Hidden::NonRendered));
         assert!(vis_of(&x, "picture description").contains(Hidden::AltText));
-        assert!(x
-            .signals
-            .iter()
-            .any(|s| s.kind == SignalKind::ExternalReference && s.detail.contains("DDE")));
+        assert!(x.signals.iter().any(|s| s.kind == SignalKind::ExternalReference && s.detail.contains("DDE")));
     }
 
     #[test]
@@ -1959,8 +1721,7 @@ mod tests {
         let comments = format!(
             r#"<w:comments xmlns:w="{W}"><w:comment w:id="0"><w:p><w:r><w:t>comment text</w:t></w:r></w:p></w:comment></w:comments>"#
         );
-        let header =
-            format!(r#"<w:hdr xmlns:w="{W}"><w:p><w:r><w:t>header text</w:t></w:r></w:p></w:hdr>"#);
+        let header = format!(r#"<w:hdr xmlns:w="{W}"><w:p><w:r><w:t>header text</w:t></w:r></w:p></w:hdr>"#);
         let core = r#"<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>property text</dc:description><cp:revision>3</cp:revision></cp:coreProperties>"#;
         let custom = r#"<root><field>custom xml text</field></root>"#;
         let d = package(
@@ -1989,29 +1750,18 @@ mod tests {
         assert!(vis_of(&x, "property text").contains(Hidden::Metadata));
         assert!(vis_of(&x, "custom xml text").contains(Hidden::NonRendered));
         assert!(!x.text.contains('3'), "numeric bookkeeping is skipped");
-        let ext: Vec<_> = x
-            .signals
-            .iter()
-            .filter(|s| s.kind == SignalKind::ExternalReference)
-            .collect();
+        let ext: Vec<_> = x.signals.iter().filter(|s| s.kind == SignalKind::ExternalReference).collect();
         assert_eq!(ext.len(), 1, "hyperlinks are not signalled: {ext:?}");
 
         // A remote template declared by the settings part's relationships (template injection).
         let settings_rels = format!(
             r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{RT}/attachedTemplate" Target="https://example.invalid/t.dotm" TargetMode="External"/></Relationships>"#
         );
-        let d = package(
-            &doc_xml("<w:p/>"),
-            &[("word/_rels/settings.xml.rels", &settings_rels)],
-            &[],
-        );
+        let d = package(&doc_xml("<w:p/>"), &[("word/_rels/settings.xml.rels", &settings_rels)], &[]);
         let x = run(&d).unwrap();
-        assert!(x
-            .signals
-            .iter()
-            .any(|s| s.kind == SignalKind::ExternalReference
-                && s.detail.contains("attachedTemplate")
-                && s.origin.part.as_deref() == Some("word/settings.xml")));
+        assert!(x.signals.iter().any(|s| s.kind == SignalKind::ExternalReference
+            && s.detail.contains("attachedTemplate")
+            && s.origin.part.as_deref() == Some("word/settings.xml")));
     }
 
     #[test]
@@ -2022,12 +1772,8 @@ mod tests {
         let numbering = format!(
             r#"<w:numbering xmlns:w="{STRICT_W}"><w:abstractNum w:abstractNumId="7"><w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1)"/></w:lvl><w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerRoman"/><w:lvlText w:val="%1.%2."/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="7"/></w:num></w:numbering>"#
         );
-        let x = run(&package(
-            &doc,
-            &[("word/numbering.xml", &numbering)],
-            &[("rId1", "numbering", "numbering.xml")],
-        ))
-        .unwrap();
+        let x = run(&package(&doc, &[("word/numbering.xml", &numbering)], &[("rId1", "numbering", "numbering.xml")]))
+            .unwrap();
         let v = x.visible_text();
         assert!(v.contains("1) first item"), "{v:?}");
         assert!(v.contains("1.i. sub item"), "{v:?}");
@@ -2037,10 +1783,7 @@ mod tests {
 
     #[test]
     fn macros_and_invisible_characters() {
-        let tags: String = "hi"
-            .chars()
-            .map(|c| char::from_u32(0xE0000 + c as u32).unwrap())
-            .collect();
+        let tags: String = "hi".chars().map(|c| char::from_u32(0xE0000 + c as u32).unwrap()).collect();
         let body = format!("<w:p><w:r><w:t>plain{tags}words</w:t></w:r></w:p>");
         let d = package_with(
             &doc_xml(&body),
@@ -2056,19 +1799,11 @@ mod tests {
 
     #[test]
     fn nested_documents_and_alt_chunks() {
-        let inner = package(
-            &doc_xml("<w:p><w:r><w:t>inner words</w:t></w:r></w:p>"),
-            &[],
-            &[],
-        );
+        let inner = package(&doc_xml("<w:p><w:r><w:t>inner words</w:t></w:r></w:p>"), &[], &[]);
         let body = r#"<w:p><w:r><w:t>outer words</w:t></w:r></w:p><w:altChunk r:id="rIdA"/>"#;
         let html = "<html><body><p>chunk words</p><script>nope()</script></body></html>";
         let mut ms = vec![];
-        let outer = package(
-            &doc_xml(body),
-            &[("word/chunk.htm", html)],
-            &[("rIdA", "aFChunk", "chunk.htm")],
-        );
+        let outer = package(&doc_xml(body), &[("word/chunk.htm", html)], &[("rIdA", "aFChunk", "chunk.htm")]);
         // Re-pack with the binary nested package under word/embeddings.
         let a: Vec<u8> = {
             let l = Limits::default();
@@ -2082,35 +1817,21 @@ mod tests {
         };
         let x = run(&a).unwrap();
         let v = x.visible_text();
-        assert!(
-            v.contains("outer words") && v.contains("chunk words"),
-            "{v:?}"
-        );
+        assert!(v.contains("outer words") && v.contains("chunk words"), "{v:?}");
         assert!(!v.contains("nope") && !v.contains("inner words"));
         assert!(vis_of(&x, "inner words").contains(Hidden::Attachment));
 
         // Depth cap: the nested document cannot be opened at depth 0 allowance.
-        let l = Limits {
-            max_nesting_depth: 0,
-            ..Limits::default()
-        };
+        let l = Limits { max_nesting_depth: 0, ..Limits::default() };
         let b = Budget::new(&l);
-        assert!(matches!(
-            extract(&a, &b),
-            Err(ExtractError::Limit {
-                limit: crate::error::Limit::NestingDepth,
-                ..
-            })
-        ));
+        assert!(matches!(extract(&a, &b), Err(ExtractError::Limit { limit: crate::error::Limit::NestingDepth, .. })));
     }
 
     #[test]
     fn hostile_parts_are_typed_errors() {
-        let dtd = r#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><w:document xmlns:w="x"><w:body/></w:document>"#;
-        assert!(matches!(
-            run(&package(dtd, &[], &[])),
-            Err(ExtractError::Hostile(_))
-        ));
+        let dtd =
+            r#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><w:document xmlns:w="x"><w:body/></w:document>"#;
+        assert!(matches!(run(&package(dtd, &[], &[])), Err(ExtractError::Hostile(_))));
         let deep = format!(
             "<w:document xmlns:w=\"{W}\"><w:body>{}{}</w:body></w:document>",
             "<w:sdt>".repeat(300),
@@ -2118,10 +1839,7 @@ mod tests {
         );
         assert!(matches!(
             run(&package(&deep, &[], &[])),
-            Err(ExtractError::Limit {
-                limit: crate::error::Limit::XmlDepth,
-                ..
-            })
+            Err(ExtractError::Limit { limit: crate::error::Limit::XmlDepth, .. })
         ));
         let no_ct = build(&[member("word/document.xml", doc_xml("").as_bytes())]);
         assert!(matches!(run(&no_ct), Err(ExtractError::Malformed { .. })));
@@ -2141,21 +1859,15 @@ mod tests {
             r#"<w:styles xmlns:w="{W}"><w:style w:type="table" w:styleId="Dark"><w:tblStylePr w:type="firstRow"><w:tcPr><w:shd w:val="clear" w:fill="1F3864"/></w:tcPr></w:tblStylePr></w:style></w:styles>"#
         );
         let cell = |t: &str| {
-            format!(
-                r#"<w:tc><w:p><w:r><w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t>{t}</w:t></w:r></w:p></w:tc>"#
-            )
+            format!(r#"<w:tc><w:p><w:r><w:rPr><w:color w:val="FFFFFF"/></w:rPr><w:t>{t}</w:t></w:r></w:p></w:tc>"#)
         };
         let body = format!(
             r#"<w:tbl><w:tblPr><w:tblStyle w:val="Dark"/></w:tblPr><w:tr>{}</w:tr></w:tbl><w:tbl><w:tblPr/><w:tr>{}</w:tr></w:tbl>"#,
             cell("styled header"),
             cell("plain white")
         );
-        let x = run(&package(
-            &doc_xml(&body),
-            &[("word/styles.xml", &styles)],
-            &[("rId1", "styles", "styles.xml")],
-        ))
-        .unwrap();
+        let x = run(&package(&doc_xml(&body), &[("word/styles.xml", &styles)], &[("rId1", "styles", "styles.xml")]))
+            .unwrap();
         assert!(vis_of(&x, "styled header").is_visible());
         assert!(vis_of(&x, "plain white").contains(Hidden::LowContrast));
     }
@@ -2171,10 +1883,7 @@ mod tests {
         };
         let body = format!(
             "{}{}",
-            tb(
-                r#"<a:solidFill><a:srgbClr val="002060"/></a:solidFill>"#,
-                "on dark box"
-            ),
+            tb(r#"<a:solidFill><a:srgbClr val="002060"/></a:solidFill>"#, "on dark box"),
             tb("", "on unfilled box")
         );
         let x = run(&package(&doc_xml(&body), &[], &[])).unwrap();
@@ -2192,12 +1901,8 @@ mod tests {
             )
         };
         let vml = r#"<w:p><w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml" style="position:absolute;margin-left:-9000pt;width:100pt"><v:textbox><w:txbxContent><w:p><w:r><w:t>vml far away</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r></w:p>"#;
-        let body = format!(
-            "{}{}{}",
-            anchor(-100_000_000, "anchored far away"),
-            anchor(-114_300, "anchored nearby"),
-            vml
-        );
+        let body =
+            format!("{}{}{}", anchor(-100_000_000, "anchored far away"), anchor(-114_300, "anchored nearby"), vml);
         let x = run(&package(&doc_xml(&body), &[], &[])).unwrap();
         assert!(vis_of(&x, "anchored far away").contains(Hidden::OffPage));
         assert!(vis_of(&x, "vml far away").contains(Hidden::OffPage));
@@ -2235,15 +1940,9 @@ mod tests {
             resolve_target("word/document.xml", "../customXml/item1.xml").as_deref(),
             Some("customXml/item1.xml")
         );
-        assert_eq!(
-            resolve_target("word/document.xml", "/word/x.xml").as_deref(),
-            Some("word/x.xml")
-        );
+        assert_eq!(resolve_target("word/document.xml", "/word/x.xml").as_deref(), Some("word/x.xml"));
         assert_eq!(resolve_target("word/document.xml", "../../x"), None);
-        assert_eq!(
-            rels_name("word/document.xml"),
-            "word/_rels/document.xml.rels"
-        );
+        assert_eq!(rels_name("word/document.xml"), "word/_rels/document.xml.rels");
         assert_eq!(roman(14), "xiv");
         assert_eq!(letters(28), "bb");
     }
@@ -2258,20 +1957,10 @@ mod tests {
             eprintln!("shared corpus absent; skipping");
             return;
         };
-        let l = Limits {
-            max_compression_ratio: u64::MAX,
-            ..Limits::default()
-        };
+        let l = Limits { max_compression_ratio: u64::MAX, ..Limits::default() };
         for p in rd.filter_map(|e| e.ok()).map(|e| e.path()) {
-            let name = p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("")
-                .to_string();
-            if !name.ends_with(".docx")
-                || name.starts_with("macro_")
-                || name.starts_with("mismatch_")
-            {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+            if !name.ends_with(".docx") || name.starts_with("macro_") || name.starts_with("mismatch_") {
                 continue;
             }
             let Ok(bytes) = std::fs::read(&p) else {

@@ -40,9 +40,7 @@ pub enum Ns {
 fn classify(uri: &[u8]) -> Ns {
     let u = uri;
     let ends = |s: &[u8]| u.ends_with(s);
-    if ends(b"/wordprocessingml/2006/main")
-        || u == b"http://purl.oclc.org/ooxml/wordprocessingml/main"
-    {
+    if ends(b"/wordprocessingml/2006/main") || u == b"http://purl.oclc.org/ooxml/wordprocessingml/main" {
         Ns::W
     } else if ends(b"/officeDocument/2006/relationships")
         || u == b"http://purl.oclc.org/ooxml/officeDocument/relationships"
@@ -56,9 +54,7 @@ fn classify(uri: &[u8]) -> Ns {
         Ns::Mc
     } else if u == b"urn:schemas-microsoft-com:vml" {
         Ns::V
-    } else if ends(b"/officeDocument/2006/math")
-        || u == b"http://purl.oclc.org/ooxml/officeDocument/math"
-    {
+    } else if ends(b"/officeDocument/2006/math") || u == b"http://purl.oclc.org/ooxml/officeDocument/math" {
         Ns::M
     } else {
         Ns::Other
@@ -107,17 +103,11 @@ impl Elem {
     }
     /// First attribute with this local name in namespace `ns`.
     pub fn attr_ns(&self, ns: Ns, local: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|a| a.ns == ns && a.local == local)
-            .map(|a| a.value.as_str())
+        self.attrs.iter().find(|a| a.ns == ns && a.local == local).map(|a| a.value.as_str())
     }
     /// First attribute with this local name in any namespace.
     pub fn attr(&self, local: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|a| a.local == local)
-            .map(|a| a.value.as_str())
+        self.attrs.iter().find(|a| a.local == local).map(|a| a.value.as_str())
     }
 }
 
@@ -135,11 +125,7 @@ pub fn decode_part(bytes: &[u8]) -> Cow<'_, [u8]> {
         return Cow::Borrowed(rest);
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        let enc = if bytes[0] == 0xFF {
-            encoding_rs::UTF_16LE
-        } else {
-            encoding_rs::UTF_16BE
-        };
+        let enc = if bytes[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
         let (s, _) = enc.decode_with_bom_removal(bytes);
         // The declaration still says UTF-16; the reader ignores it for &[u8] input.
         return Cow::Owned(s.into_owned().into_bytes());
@@ -168,13 +154,7 @@ impl<'i, 'b> SafeReader<'i, 'b> {
         cfg.expand_empty_elements = true;
         cfg.trim_text(false);
         cfg.check_end_names = true;
-        SafeReader {
-            reader,
-            budget,
-            depth: 0,
-            events: 0,
-            done: false,
-        }
+        SafeReader { reader, budget, depth: 0, events: 0, done: false }
     }
 
     pub fn depth(&self) -> u32 {
@@ -194,19 +174,14 @@ impl<'i, 'b> SafeReader<'i, 'b> {
             let ns = resolve(&res);
             match ev {
                 Event::DocType(_) => {
-                    return Err(ExtractError::Hostile(
-                        "DOCTYPE in an OOXML part (DTDs are forbidden)".into(),
-                    ))
+                    return Err(ExtractError::Hostile("DOCTYPE in an OOXML part (DTDs are forbidden)".into()))
                 }
                 Event::Start(s) => {
                     self.depth += 1;
                     if self.depth > self.budget.limits.max_xml_depth {
                         return Err(ExtractError::limit(
                             Limit::XmlDepth,
-                            format!(
-                                "XML nested deeper than {}",
-                                self.budget.limits.max_xml_depth
-                            ),
+                            format!("XML nested deeper than {}", self.budget.limits.max_xml_depth),
                         ));
                     }
                     let local = String::from_utf8_lossy(s.local_name().as_ref()).into_owned();
@@ -258,12 +233,7 @@ impl<'i, 'b> SafeReader<'i, 'b> {
                         b"amp" => "&",
                         b"apos" => "'",
                         b"quot" => "\"",
-                        _ => {
-                            return Err(ExtractError::malformed(
-                                FORMAT,
-                                "reference to an undeclared entity",
-                            ))
-                        }
+                        _ => return Err(ExtractError::malformed(FORMAT, "reference to an undeclared entity")),
                     };
                     return Ok(Ev::Text(c.to_string()));
                 }
@@ -317,15 +287,10 @@ mod tests {
 
     #[test]
     fn rejects_doctype_and_custom_entities() {
-        let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><a>&lol2;</a>"#;
-        assert!(matches!(
-            collect(bomb, &Limits::default()),
-            Err(ExtractError::Hostile(_))
-        ));
-        assert!(matches!(
-            collect("<a>&lol;</a>", &Limits::default()),
-            Err(ExtractError::Malformed { .. })
-        ));
+        let bomb =
+            r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><a>&lol2;</a>"#;
+        assert!(matches!(collect(bomb, &Limits::default()), Err(ExtractError::Hostile(_))));
+        assert!(matches!(collect("<a>&lol;</a>", &Limits::default()), Err(ExtractError::Malformed { .. })));
     }
 
     #[test]
@@ -336,18 +301,9 @@ mod tests {
 
     #[test]
     fn caps_depth() {
-        let l = Limits {
-            max_xml_depth: 10,
-            ..Limits::default()
-        };
+        let l = Limits { max_xml_depth: 10, ..Limits::default() };
         let deep = format!("{}{}", "<a>".repeat(11), "</a>".repeat(11));
-        assert!(matches!(
-            collect(&deep, &l),
-            Err(ExtractError::Limit {
-                limit: Limit::XmlDepth,
-                ..
-            })
-        ));
+        assert!(matches!(collect(&deep, &l), Err(ExtractError::Limit { limit: Limit::XmlDepth, .. })));
         let ok = format!("{}{}", "<a>".repeat(10), "</a>".repeat(10));
         assert!(collect(&ok, &l).is_ok());
     }
@@ -382,10 +338,8 @@ mod tests {
         let mut r = SafeReader::new(&d, &b);
         assert!(matches!(r.next_event().unwrap(), Ev::Start(_)));
         assert!(matches!(r.next_event().unwrap(), Ev::Text(t) if t == "ok"));
-        let u16: Vec<u8> = [0xFF, 0xFE]
-            .into_iter()
-            .chain("<a>é</a>".encode_utf16().flat_map(|u| u.to_le_bytes()))
-            .collect();
+        let u16: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain("<a>é</a>".encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
         let d = decode_part(&u16);
         assert_eq!(&*d, "<a>é</a>".as_bytes());
     }

@@ -92,9 +92,7 @@ fn apply_zip64_extra(
     while extra.len() >= 4 {
         let id = u16_at(extra, 0).unwrap_or(0);
         let len = usize::from(u16_at(extra, 2).unwrap_or(0));
-        let body = extra
-            .get(4..4 + len)
-            .ok_or_else(|| truncated("zip64 extra field"))?;
+        let body = extra.get(4..4 + len).ok_or_else(|| truncated("zip64 extra field"))?;
         if id == 1 {
             let mut at = 0;
             for v in [usize_, csize, lh_off] {
@@ -107,10 +105,7 @@ fn apply_zip64_extra(
         }
         extra = extra.get(4 + len..).unwrap_or(&[]);
     }
-    Err(ExtractError::malformed(
-        FORMAT,
-        "ZIP64 sizes without a ZIP64 extra field",
-    ))
+    Err(ExtractError::malformed(FORMAT, "ZIP64 sizes without a ZIP64 extra field"))
 }
 
 fn truncated(what: &str) -> ExtractError {
@@ -190,18 +185,12 @@ impl<'a> Archive<'a> {
                 cd_off = f64_(48)?;
             }
         } else if n_total == 0xFFFF && cd_off == 0xFFFF_FFFF {
-            return Err(ExtractError::malformed(
-                FORMAT,
-                "ZIP64 values without a ZIP64 record",
-            ));
+            return Err(ExtractError::malformed(FORMAT, "ZIP64 values without a ZIP64 record"));
         }
         if n_total > limits.max_archive_entries {
             return Err(ExtractError::limit(
                 Limit::ArchiveEntries,
-                format!(
-                    "archive declares {n_total} entries (limit {})",
-                    limits.max_archive_entries
-                ),
+                format!("archive declares {n_total} entries (limit {})", limits.max_archive_entries),
             ));
         }
         let n_total = n_total as usize;
@@ -229,10 +218,7 @@ impl<'a> Archive<'a> {
                 ));
             }
             if data.get(pos..pos + 4) != Some(&CDH_SIG[..]) {
-                return Err(ExtractError::malformed(
-                    FORMAT,
-                    "bad central directory header signature",
-                ));
+                return Err(ExtractError::malformed(FORMAT, "bad central directory header signature"));
             }
             let f16 = |o: usize| u16_at(data, pos + o).ok_or_else(|| truncated("central header"));
             let f32 = |o: usize| u32_at(data, pos + o).ok_or_else(|| truncated("central header"));
@@ -246,9 +232,7 @@ impl<'a> Archive<'a> {
             let comment_len = usize::from(f16(32)?);
             let mut lh_off = u64::from(f32(42)?);
             let name_start = pos + CDH_LEN;
-            let raw_name = data
-                .get(name_start..name_start + name_len)
-                .ok_or_else(|| truncated("entry name"))?;
+            let raw_name = data.get(name_start..name_start + name_len).ok_or_else(|| truncated("entry name"))?;
             let name = String::from_utf8_lossy(raw_name).into_owned();
             let extra = data
                 .get(name_start + name_len..name_start + name_len + extra_len)
@@ -266,9 +250,7 @@ impl<'a> Archive<'a> {
             }
             let key = name.to_lowercase();
             if by_name.contains_key(&key) {
-                return Err(ExtractError::Hostile(
-                    "duplicate or case-variant part names".into(),
-                ));
+                return Err(ExtractError::Hostile("duplicate or case-variant part names".into()));
             }
 
             // Cross-check the local header. Two directory entries sharing one local header is
@@ -278,10 +260,7 @@ impl<'a> Archive<'a> {
                 return Err(ExtractError::Hostile("overlapping archive entries".into()));
             }
             if data.get(lh..lh + 4) != Some(&LFH_SIG[..]) {
-                return Err(ExtractError::malformed(
-                    FORMAT,
-                    "central directory points at no local header",
-                ));
+                return Err(ExtractError::malformed(FORMAT, "central directory points at no local header"));
             }
             let l16 = |o: usize| u16_at(data, lh + o).ok_or_else(|| truncated("local header"));
             let lflags = l16(6)?;
@@ -291,21 +270,15 @@ impl<'a> Archive<'a> {
             let lname_len = usize::from(l16(26)?);
             let lextra_len = usize::from(l16(28)?);
             let lname_start = lh + LFH_LEN;
-            let lname = data
-                .get(lname_start..lname_start + lname_len)
-                .ok_or_else(|| truncated("local name"))?;
+            let lname = data.get(lname_start..lname_start + lname_len).ok_or_else(|| truncated("local name"))?;
             if lname != raw_name && name_mismatch.is_none() {
                 // Reported after the overlap check, which explains most mismatches.
-                name_mismatch = Some(ExtractError::Hostile(
-                    "local header name differs from central directory".into(),
-                ));
+                name_mismatch = Some(ExtractError::Hostile("local header name differs from central directory".into()));
             }
             if lflags & 8 == 0 {
                 let lc = u32_at(data, lh + 18).ok_or_else(|| truncated("local header"))?;
                 if u64::from(lc) != csize && lc != 0 && lc != 0xFFFF_FFFF {
-                    return Err(ExtractError::Hostile(
-                        "local header size differs from central directory".into(),
-                    ));
+                    return Err(ExtractError::Hostile("local header size differs from central directory".into()));
                 }
             }
             let data_start = lname_start + lname_len + lextra_len;
@@ -333,10 +306,7 @@ impl<'a> Archive<'a> {
             });
         }
         if entries.len() != n_total {
-            return Err(ExtractError::malformed(
-                FORMAT,
-                "entry count differs from the end record",
-            ));
+            return Err(ExtractError::malformed(FORMAT, "entry count differs from the end record"));
         }
         ranges.sort_unstable();
         if ranges.windows(2).any(|w| w[1].0 < w[0].1) {
@@ -346,11 +316,7 @@ impl<'a> Archive<'a> {
             return Err(e);
         }
         budget.check_time()?;
-        Ok(Archive {
-            data,
-            entries,
-            by_name,
-        })
+        Ok(Archive { data, entries, by_name })
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -370,35 +336,18 @@ impl<'a> Archive<'a> {
 
     /// Up to the first `n` bytes of an entry (at least one output chunk is inflated), to sniff
     /// an entry's type without paying for all of it. No CRC check: the entry is not complete.
-    pub fn read_prefix(
-        &self,
-        entry: &Entry,
-        budget: &Budget,
-        n: usize,
-    ) -> Result<Vec<u8>, ExtractError> {
+    pub fn read_prefix(&self, entry: &Entry, budget: &Budget, n: usize) -> Result<Vec<u8>, ExtractError> {
         let mut v = self.inflate(entry, budget, Some(n))?;
         v.truncate(n);
         Ok(v)
     }
 
-    fn inflate(
-        &self,
-        entry: &Entry,
-        budget: &Budget,
-        stop_after: Option<usize>,
-    ) -> Result<Vec<u8>, ExtractError> {
+    fn inflate(&self, entry: &Entry, budget: &Budget, stop_after: Option<usize>) -> Result<Vec<u8>, ExtractError> {
         let limits = budget.limits;
-        let raw = self
-            .data
-            .get(entry.data_start..entry.data_end)
-            .ok_or_else(|| truncated("entry data"))?;
+        let raw = self.data.get(entry.data_start..entry.data_end).ok_or_else(|| truncated("entry data"))?;
         let cap = limits.max_stream_bytes;
-        let over_cap = || {
-            ExtractError::limit(
-                Limit::DecompressedBytes,
-                format!("archive entry larger than {cap} bytes"),
-            )
-        };
+        let over_cap =
+            || ExtractError::limit(Limit::DecompressedBytes, format!("archive entry larger than {cap} bytes"));
         let mut out: Vec<u8> = Vec::new();
         match entry.method {
             Method::Stored => {
@@ -429,15 +378,10 @@ impl<'a> Archive<'a> {
                         if total > cap {
                             return Err(over_cap());
                         }
-                        if total > RATIO_GRACE
-                            && total / z.total_in().max(1) > limits.max_compression_ratio
-                        {
+                        if total > RATIO_GRACE && total / z.total_in().max(1) > limits.max_compression_ratio {
                             return Err(ExtractError::limit(
                                 Limit::CompressionRatio,
-                                format!(
-                                    "archive entry inflates more than {}:1",
-                                    limits.max_compression_ratio
-                                ),
+                                format!("archive entry inflates more than {}:1", limits.max_compression_ratio),
                             ));
                         }
                         budget.charge_decompressed(produced as u64)?;
@@ -455,11 +399,7 @@ impl<'a> Archive<'a> {
                     }
                 }
             }
-            Method::Other(m) => {
-                return Err(ExtractError::Unsupported(format!(
-                    "archive compression method {m}"
-                )))
-            }
+            Method::Other(m) => return Err(ExtractError::Unsupported(format!("archive compression method {m}"))),
         }
         let mut crc = flate2::Crc::new();
         crc.update(&out);
@@ -493,12 +433,7 @@ pub(crate) mod testzip {
     }
 
     pub fn member(name: &str, data: &[u8]) -> Member {
-        Member {
-            name: name.into(),
-            data: data.to_vec(),
-            deflate: true,
-            flags: 0,
-        }
+        Member { name: name.into(), data: data.to_vec(), deflate: true, flags: 0 }
     }
 
     /// Writes a well-formed archive.
@@ -615,10 +550,7 @@ mod tests {
         let a = Archive::parse(&z, &b).unwrap();
         assert_eq!(a.entries().len(), 2);
         assert_eq!(a.read_part("a.txt", &b).unwrap().unwrap(), b"stored body");
-        assert_eq!(
-            a.read_part("/dir/b.XML", &b).unwrap().unwrap(),
-            b"<x>deflated</x>"
-        );
+        assert_eq!(a.read_part("/dir/b.XML", &b).unwrap().unwrap(), b"<x>deflated</x>");
         assert!(a.read_part("missing", &b).unwrap().is_none());
         let dir_b = a.find("dir/b.xml").unwrap();
         assert_eq!(a.read_prefix(dir_b, &b, 3).unwrap(), b"<x>");
@@ -637,41 +569,23 @@ mod tests {
         let mut bad = z.clone();
         let rec = bad.len() - 22 - 20 - 56;
         bad[rec + 32..rec + 40].copy_from_slice(&u64::MAX.to_le_bytes());
-        assert!(matches!(
-            Archive::parse(&bad, &b),
-            Err(ExtractError::Limit {
-                limit: Limit::ArchiveEntries,
-                ..
-            })
-        ));
+        assert!(matches!(Archive::parse(&bad, &b), Err(ExtractError::Limit { limit: Limit::ArchiveEntries, .. })));
         bad = z.clone();
         bad[rec + 48..rec + 56].copy_from_slice(&(u64::MAX - 3).to_le_bytes());
-        assert!(matches!(
-            Archive::parse(&bad, &b),
-            Err(ExtractError::Malformed { .. })
-        ));
+        assert!(matches!(Archive::parse(&bad, &b), Err(ExtractError::Malformed { .. })));
     }
 
     #[test]
     fn rejects_case_variant_duplicates() {
-        let z = build(&[
-            member("word/document.xml", b"a"),
-            member("Word/Document.xml", b"b"),
-        ]);
-        assert!(matches!(
-            parse_err(&z, &Limits::default()),
-            ExtractError::Hostile(_)
-        ));
+        let z = build(&[member("word/document.xml", b"a"), member("Word/Document.xml", b"b")]);
+        assert!(matches!(parse_err(&z, &Limits::default()), ExtractError::Hostile(_)));
     }
 
     #[test]
     fn rejects_traversal_names() {
         for n in ["../evil", "/abs", "a\\b", "C:/x", "a/../../b"] {
             let z = build(&[member(n, b"x")]);
-            assert!(
-                matches!(parse_err(&z, &Limits::default()), ExtractError::Hostile(_)),
-                "{n}"
-            );
+            assert!(matches!(parse_err(&z, &Limits::default()), ExtractError::Hostile(_)), "{n}");
         }
     }
 
@@ -680,27 +594,15 @@ mod tests {
         let mut m = member("a", b"x");
         m.flags = 1;
         let z = build(&[m]);
-        assert!(matches!(
-            parse_err(&z, &Limits::default()),
-            ExtractError::Encrypted(_)
-        ));
+        assert!(matches!(parse_err(&z, &Limits::default()), ExtractError::Encrypted(_)));
     }
 
     #[test]
     fn rejects_too_many_entries() {
         let ms: Vec<_> = (0..20).map(|i| member(&format!("f{i}"), b"x")).collect();
         let z = build(&ms);
-        let l = Limits {
-            max_archive_entries: 10,
-            ..Limits::default()
-        };
-        assert!(matches!(
-            parse_err(&z, &l),
-            ExtractError::Limit {
-                limit: Limit::ArchiveEntries,
-                ..
-            }
-        ));
+        let l = Limits { max_archive_entries: 10, ..Limits::default() };
+        assert!(matches!(parse_err(&z, &l), ExtractError::Limit { limit: Limit::ArchiveEntries, .. }));
     }
 
     #[test]
@@ -744,10 +646,7 @@ mod tests {
         z.extend_from_slice(&0u16.to_le_bytes());
         assert_eq!(s1data.len(), 64);
         let e = parse_err(&z, &Limits::default());
-        assert!(
-            matches!(&e, ExtractError::Hostile(m) if m.contains("overlapping")),
-            "{e:?}"
-        );
+        assert!(matches!(&e, ExtractError::Hostile(m) if m.contains("overlapping")), "{e:?}");
     }
 
     #[test]
@@ -759,42 +658,22 @@ mod tests {
         let b = Budget::new(&l);
         let a = Archive::parse(&z, &b).unwrap();
         let e = a.read(&a.entries()[0], &b).unwrap_err();
-        assert!(matches!(
-            e,
-            ExtractError::Limit {
-                limit: Limit::CompressionRatio,
-                ..
-            }
-        ));
+        assert!(matches!(e, ExtractError::Limit { limit: Limit::CompressionRatio, .. }));
         // Per-entry cap when ratio is allowed.
-        let l = Limits {
-            max_compression_ratio: u64::MAX,
-            max_stream_bytes: 2 << 20,
-            ..Limits::default()
-        };
+        let l = Limits { max_compression_ratio: u64::MAX, max_stream_bytes: 2 << 20, ..Limits::default() };
         let b = Budget::new(&l);
         let a = Archive::parse(&z, &b).unwrap();
         assert!(matches!(
             a.read(&a.entries()[0], &b).unwrap_err(),
-            ExtractError::Limit {
-                limit: Limit::DecompressedBytes,
-                ..
-            }
+            ExtractError::Limit { limit: Limit::DecompressedBytes, .. }
         ));
         // Per-document cap.
-        let l = Limits {
-            max_compression_ratio: u64::MAX,
-            max_decompressed_bytes: 1 << 20,
-            ..Limits::default()
-        };
+        let l = Limits { max_compression_ratio: u64::MAX, max_decompressed_bytes: 1 << 20, ..Limits::default() };
         let b = Budget::new(&l);
         let a = Archive::parse(&z, &b).unwrap();
         assert!(matches!(
             a.read(&a.entries()[0], &b).unwrap_err(),
-            ExtractError::Limit {
-                limit: Limit::DecompressedBytes,
-                ..
-            }
+            ExtractError::Limit { limit: Limit::DecompressedBytes, .. }
         ));
     }
 
@@ -809,9 +688,6 @@ mod tests {
         let l = Limits::default();
         let b = Budget::new(&l);
         let a = Archive::parse(&z, &b).unwrap();
-        assert!(matches!(
-            a.read(&a.entries()[0], &b),
-            Err(ExtractError::Malformed { .. })
-        ));
+        assert!(matches!(a.read(&a.entries()[0], &b), Err(ExtractError::Malformed { .. })));
     }
 }
