@@ -70,6 +70,8 @@ pub enum Validator {
     AuTfn,
     /// Singapore NRIC/FIN: weighted check letter.
     SgNric,
+    /// Phone number: 8 to 15 digits (E.164 maximum), not one repeated digit.
+    Phone,
     /// A generic secret value: not a reference to a variable, a call or a placeholder, and
     /// mixed enough to be a credential rather than a word.
     SecretValue,
@@ -107,6 +109,7 @@ impl Validator {
             "au_tfn" => Validator::AuTfn,
             "sg_nric" => Validator::SgNric,
             "secret_value" => Validator::SecretValue,
+            "phone" => Validator::Phone,
             _ => return None,
         })
     }
@@ -142,6 +145,7 @@ impl Validator {
             Validator::AuTfn => au_tfn(value),
             Validator::SgNric => sg_nric(value),
             Validator::SecretValue => secret_value(value),
+            Validator::Phone => phone(value),
         }
     }
 }
@@ -787,7 +791,12 @@ pub fn ipv6(s: &str) -> bool {
     }
     match s.parse::<std::net::Ipv6Addr>() {
         // `::` and tiny forms like `1::` are far more often code (C++ scopes) than addresses.
-        Ok(a) => a.segments().iter().filter(|&&x| x != 0).count() >= 2 || s.contains('.'),
+        Ok(a) => {
+            let groups: Vec<&str> = s.split(':').filter(|g| !g.is_empty()).collect();
+            s.contains('.')
+                || (a.segments().iter().filter(|&&x| x != 0).count() >= 2
+                    && (groups.len() >= 4 || groups.iter().any(|g| g.len() >= 3)))
+        }
         Err(_) => false,
     }
 }
@@ -950,6 +959,13 @@ pub fn sg_nric(s: &str) -> bool {
     table[(sum % 11) as usize] == b[8]
 }
 
+pub fn phone(s: &str) -> bool {
+    match digits(s, 15) {
+        Some(d) => d.len() >= 8 && !all_same(&d),
+        None => false,
+    }
+}
+
 /// Rejects references and words: `os.environ[...]`, `process.env.X`, `$VAR`, calls, dotted
 /// identifiers, bare lower-case words; accepts values with at least two character classes.
 pub fn secret_value(s: &str) -> bool {
@@ -1008,11 +1024,13 @@ pub fn secret_value(s: &str) -> bool {
     {
         return false;
     }
+    // Word separators (`_`, `-`, `.`) do not count as a symbol class: `refresh_token` is a word.
     let classes = [
         v.bytes().any(|b| b.is_ascii_lowercase()),
         v.bytes().any(|b| b.is_ascii_uppercase()),
         v.bytes().any(|b| b.is_ascii_digit()),
-        v.bytes().any(|b| !b.is_ascii_alphanumeric()),
+        v.bytes()
+            .any(|b| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'-' | b'.')),
     ]
     .iter()
     .filter(|&&x| x)
@@ -1195,6 +1213,8 @@ mod tests {
         assert!(ipv6("2001:db8:85a3::8a2e:370:7334"));
         assert!(!ipv6("::"));
         assert!(!ipv6("12:34:56"));
+        assert!(!ipv6("a::b"));
+        assert!(ipv6("fe80::1"));
         assert!(mac("00:1A:2B:3C:4D:5E"));
         assert!(!mac("00:1A-2B:3C:4D:5E"));
         assert!(!mac("FF:FF:FF:FF:FF:FF"));
@@ -1210,6 +1230,9 @@ mod tests {
         assert!(!secret_value("self.password"));
         assert!(!secret_value("DB_PASSWORD"));
         assert!(!secret_value("hunter"));
+        assert!(!secret_value("refresh_token"));
+        assert!(phone("+44 20 7946 0958"));
+        assert!(!phone("+1234"));
     }
 
     #[test]
