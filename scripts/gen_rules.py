@@ -78,7 +78,7 @@ def prefixed(file, slug, name, label, keyword, pattern, value, negative=None, **
 def ctx(file, slug, name, label, keywords, key_re, value_re, value, key_text, min_entropy=None, **kw):
     """A value without a prefix, recognised by the name it is assigned to."""
     pattern = (
-        r"(?i)" + key_re + r"""[A-Za-z0-9_.\-]{0,24}["']?\s*(?:[:=]{1,2}|=>|\s)\s*["']?(?P<value>"""
+        r"(?i)" + key_re + r"""[A-Za-z0-9_.\-]{0,24}["']?\s*(?:[:=]{1,2}|=>|,|\s)\s*["']?(?P<value>"""
         + value_re + r""")(?:[^A-Za-z0-9_\-+/=.]|$)"""
     )
     if min_entropy is not None:
@@ -166,6 +166,10 @@ for p, what in [("ghp", "personal access token"), ("gho", "OAuth access token"),
          validator="github_crc32", confidence=0.99,
          description="The last six base62 characters are the CRC32 of the 30 random ones.",
          references=["https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/"])
+rule("github", "secret.github.classic_unverified", "GitHub token (checksum not verified)", "github_token",
+     ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"], r"\b(?P<value>gh[pousr]_[A-Za-z0-9]{36})\b",
+     [f"GITHUB_TOKEN=ghp_{rnd(36)}"], [github("ghp"), "ghp_short"], validator="github_unverified", min_entropy=4.0,
+     confidence=0.6, description="Right shape but the CRC32 does not match: still reported, with lower confidence.")
 prefixed("github", "fine_grained_pat", "GitHub fine-grained PAT", "github_fine_grained_pat", "github_pat_",
          r"\b(?P<value>github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b", f"github_pat_{rnd(22)}_{rnd(59)}")
 ctx("github", "oauth_client_secret", "GitHub OAuth app client secret", "github_client_secret", ["github"],
@@ -178,11 +182,11 @@ for slug, pfx, n, name in [("pat", "glpat-", "20", "personal access token"), ("d
                            ("ffclient_token", "glffct-", "20", "feature-flag client token")]:
     lo = int(n.split(",")[0])
     prefixed("gitlab", slug, f"GitLab {name}", f"gitlab_{slug}", pfx,
-             rf"\b(?P<value>{pfx}(?:[0-9a-z]{{1,2}}_)?[A-Za-z0-9_\-]{{{n}}})" + E, f"{pfx}{rnd(lo, ALNUM)}", min_entropy=3.0)
+             rf"\b(?P<value>{pfx}(?:[0-9a-z]{{1,2}}_)?[A-Za-z0-9_\-]{{{lo},80}})" + E, f"{pfx}{rnd(lo, ALNUM)}", min_entropy=3.0)
 prefixed("gitlab", "pipeline_trigger_token", "GitLab pipeline trigger token", "gitlab_pipeline_trigger_token", "glptt-",
-         r"\b(?P<value>glptt-[0-9a-f]{40})\b", f"glptt-{h(40)}")
+         r"\b(?P<value>glptt-[A-Za-z0-9_\-]{40,80})" + E, f"glptt-{h(40)}")
 prefixed("gitlab", "runner_registration_token", "GitLab runner registration token", "gitlab_runner_registration_token",
-         "GR1348941", r"\b(?P<value>GR1348941[A-Za-z0-9_\-]{20})" + E, f"GR1348941{rnd(20, URLSAFE)}")
+         "GR1348941", r"\b(?P<value>GR1348941[A-Za-z0-9_\-]{20,80})" + E, f"GR1348941{rnd(20, URLSAFE)}")
 prefixed("atlassian", "api_token", "Atlassian API token", "atlassian_api_token", "ATATT3",
          r"\b(?P<value>ATATT3[A-Za-z0-9_\-=]{180,200})" + E, f"ATATT3xFfGF0{rnd(180, URLSAFE)}={h(8).upper()}")
 prefixed("atlassian", "bitbucket_app_password", "Bitbucket app password", "bitbucket_app_password", "ATBB",
@@ -203,9 +207,9 @@ prefixed("ci", "sonarqube", "SonarQube token", "sonarqube_token", ["squ_", "sqp_
 prefixed("ci", "terraform_cloud", "Terraform Cloud token", "terraform_token", ".atlasv1.",
          r"\b(?P<value>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-=]{60,70})" + E, f"{rnd(14)}.atlasv1.{rnd(67, URLSAFE)}")
 prefixed("ci", "vault_service_token", "HashiCorp Vault token", "vault_token", ["hvs.", "hvb.", "hvr."],
-         r"\b(?P<value>hv[sbr]\.[A-Za-z0-9_\-]{24,400})" + E, f"hvs.CAESI{rnd(90, URLSAFE)}", min_entropy=4.0)
+         r"\b(?P<value>hv[sbr]\.[A-Za-z0-9_\-]{90,400})" + E, f"hvs.CAESI{rnd(90, URLSAFE)}", min_entropy=4.0)
 ctx("ci", "vault_legacy_token", "HashiCorp Vault legacy token", "vault_token", ["vault"],
-    r"vault[A-Za-z0-9_.\-]{0,20}token", r"[sbr]\.[A-Za-z0-9]{24}", "s." + rnd(24), "VAULT_TOKEN", min_entropy=3.5)
+    r"vault[A-Za-z0-9_.\-]{0,20}token", r"[sbr]\.[A-Za-z0-9_\-]{24,120}", "s." + rnd(24), "VAULT_TOKEN", min_entropy=3.5)
 prefixed("ci", "doppler", "Doppler token", "doppler_token", ["dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."],
          r"\b(?P<value>dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_\-]{2,35}\.)?[A-Za-z0-9]{40,44})\b", f"dp.st.prd.{rnd(43)}")
 prefixed("ci", "pulumi", "Pulumi access token", "pulumi_token", "pul-", r"\b(?P<value>pul-[0-9a-f]{40})\b", f"pul-{h(40)}")
@@ -258,7 +262,7 @@ rule("registries", "secret.registries.npmrc_auth", "npm registry basic auth in .
      r"""(?m)(?:^|:)_(?:auth|password)\s*=\s*["']?(?P<value>[A-Za-z0-9+/]{12,200}={0,2})""",
      [f"_auth = {base64.b64encode(('deploy:' + rnd(16)).encode()).decode()}"], ["_auth = ${NPM_AUTH}"], min_entropy=3.2)
 prefixed("registries", "pypi", "PyPI upload token", "pypi_token", ["pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw"],
-         r"\b(?P<value>pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]{50,300})",
+         r"\b(?P<value>pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_\-]{100,400})",
          f"pypi-AgEIcHlwaS5vcmc{rnd(150, URLSAFE)}")
 prefixed("registries", "rubygems", "RubyGems API key", "rubygems_api_key", "rubygems_",
          r"\b(?P<value>rubygems_[0-9a-f]{48})\b", f"rubygems_{h(48)}")
@@ -306,7 +310,7 @@ prefixed("chat", "teams_webhook", "Microsoft Teams webhook", "microsoft_teams_we
          r"(?P<value>https://[a-z0-9\-.]*(?:webhook\.office\.com/webhookb2|outlook\.office\.com/webhook)/[0-9a-f\-]{36}@[0-9a-f\-]{36}/IncomingWebhook/[0-9a-f]{32}/[0-9a-f\-]{36}(?:/[A-Za-z0-9_\-]{40,50})?)",
          f"https://contoso.webhook.office.com/webhookb2/{uuid()}@{uuid()}/IncomingWebhook/{h(32)}/{uuid()}", assign=False)
 prefixed("chat", "telegram_bot_token", "Telegram bot token", "telegram_bot_token",
-         ":AA", r"(?:^|[^0-9A-Za-z])(?P<value>\d{8,10}:AA[A-Za-z0-9_\-]{33})" + E, f"{rnd(10, string.digits)}:AA{rnd(33, URLSAFE)}")
+         ":AA", r"(?:^|[^0-9A-Za-z])(?P<value>\d{8,10}:AA[A-Za-z0-9_\-]{32,35})" + E, f"{rnd(10, string.digits)}:AA{rnd(33, URLSAFE)}")
 ctx("chat", "twitch_stream_key", "Twitch stream key", "twitch_stream_key", ["live_"],
     r"(?:stream|twitch)[A-Za-z0-9_.\-]{0,20}key", r"live_\d{6,10}_[A-Za-z0-9]{30}", f"live_{rnd(9, string.digits)}_{rnd(30)}",
     "stream_key")
@@ -370,7 +374,7 @@ prefixed("ai", "jina", "Jina AI API key", "jina_api_key", "jina_", r"\b(?P<value
 prefixed("ai", "langsmith", "LangSmith API key", "langsmith_key", ["lsv2_pt_", "lsv2_sk_"],
          r"\b(?P<value>lsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10})\b", f"lsv2_pt_{h(32)}_{h(10)}")
 prefixed("ai", "pinecone", "Pinecone API key", "pinecone_key", "pcsk_", r"\b(?P<value>pcsk_[A-Za-z0-9_]{60,90})\b", f"pcsk_{rnd(70)}")
-prefixed("ai", "kagi", "Kagi API key", "kagi_api_key", "kagi", r"(?i)kagi[A-Za-z0-9_.\-]{0,20}(?:key|token)[\"']?\s*[:=]\s*[\"']?(?P<value>[A-Za-z0-9_\-]{11}\.[A-Za-z0-9_\-]{32})" + E,
+prefixed("ai", "kagi", "Kagi API key", "kagi_api_key", "kagi", r"(?i)kagi[A-Za-z0-9_.\-/?=]{0,30}(?:key|token)[\"']?\s*[:=]\s*[\"']?(?P<value>[A-Za-z0-9_\-]{11}\.[A-Za-z0-9_\-]{32,64})" + E,
          f"{rnd(11, URLSAFE)}.{rnd(32, URLSAFE)}", assign=False, negative=["KAGI_API_KEY = ${KAGI}"])
 FILES["ai"][-1]["examples"] = [f"KAGI_API_KEY={rnd(11, ALNUM)}.{rnd(32, ALNUM)}"]
 ctx("ai", "cohere", "Cohere API key", "cohere_key", ["cohere", "co_api"], r"(?:cohere|co_api)[A-Za-z0-9_.\-]{0,20}(?:key|token)",
@@ -412,7 +416,7 @@ prefixed("saas", "new_relic_user_key", "New Relic user API key", "new_relic_key"
 prefixed("saas", "new_relic_other", "New Relic key", "new_relic_key", ["NRJS-", "NRII-", "NRIQ-", "NRAA-", "NRRA-", "NRIK-"],
          r"\b(?P<value>NR(?:JS-[a-f0-9]{19}|I[IQK]-[A-Za-z0-9_\-]{32}|AA-[a-f0-9]{27}|RA-[a-f0-9]{42}))" + E, f"NRII-{rnd(32, URLSAFE)}")
 prefixed("saas", "new_relic_license", "New Relic license key", "new_relic_license_key", "NRAL",
-         r"\b(?P<value>[a-f0-9]{36}NRAL)\b", f"{h(36)}NRAL")
+         r"\b(?P<value>[a-z0-9]{36}NRAL)\b", f"{h(36)}NRAL")
 ctx("saas", "new_relic_license_legacy", "New Relic license key (legacy)", "new_relic_license_key", ["license_key", "new_relic", "newrelic"],
     r"(?:new_?relic|nr)[A-Za-z0-9_.\-]{0,20}license_?key", r"[0-9a-f]{40}", h(40), "NEW_RELIC_LICENSE_KEY", min_entropy=3.2)
 prefixed("saas", "sentry", "Sentry token", "sentry_token", ["sntrys_", "sntryu_"],
@@ -447,7 +451,7 @@ prefixed("saas", "salesforce", "Salesforce access token", "salesforce_access_tok
 prefixed("saas", "facebook_access_token", "Facebook access token", "facebook_access_token", "EAA",
          r"\b(?P<value>EAA[A-Za-z0-9]{90,300})\b", f"EAACEdEose0cBA{rnd(120)}", min_entropy=4.3)
 ctx("saas", "facebook_app_secret", "Facebook app secret", "facebook_secret_key", ["facebook", "fb_", "fb-"],
-    r"(?:facebook|fb)[A-Za-z0-9_.\-]{0,20}(?:secret|token)", r"[0-9a-f]{32}", h(32), "FACEBOOK_APP_SECRET", min_entropy=3.2)
+    r"(?:facebook|fb)[A-Za-z0-9_.\-]{0,20}(?:secret|token|key)", r"[0-9a-f]{32}", h(32), "FACEBOOK_APP_SECRET", min_entropy=3.2)
 prefixed("saas", "twitter_bearer", "Twitter/X bearer token", "twitter_bearer_token", "AAAAAAAAAAAAAAAAAAAA",
          r"\b(?P<value>AAAAAAAAAAAAAAAAAAAA[A-Za-z0-9%]{30,200})", f"AAAAAAAAAAAAAAAAAAAAA{rnd(80)}%3D{rnd(50)}",
          ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"])
@@ -464,7 +468,7 @@ prefixed("saas", "lob", "Lob API key", "lob_key", ["live_", "test_"], r"\b(?P<va
          f"live_{h(35)}", context=r"(?i)lob", context_window=80)
 FILES["saas"][-1]["examples"] = [f"LOB_API_KEY=live_{h(35)}"]
 prefixed("saas", "postmark", "Postmark server token", "postmark_api_token", "postmark",
-         r"(?i)postmark[A-Za-z0-9_.\-]{0,20}(?:token|key)[\"']?\s*[:=]\s*[\"']?(?P<value>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
+         r"(?i)postmark[A-Za-z0-9_.\-]{0,20}(?:token|key)?[\"']?\s*[:=]\s*[\"']?(?P<value>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
          uuid(), assign=False, negative=["POSTMARK_API_TOKEN=${TOKEN}"])
 FILES["saas"][-1]["examples"] = [f"POSTMARK_API_TOKEN={uuid()}"]
 ctx("saas", "algolia", "Algolia admin key", "algolia_key", ["algolia"], r"algolia[A-Za-z0-9_.\-]{0,20}(?:admin|api|write)_?key",
@@ -489,8 +493,8 @@ ctx("saas", "ibm_cloud_api_key", "IBM Cloud API key", "ibm_cloud_iam_key", ["ibm
     "IBM_CLOUD_API_KEY", min_entropy=3.5)
 ctx("saas", "ibm_cos_hmac", "IBM COS HMAC secret", "ibm_cos_hmac_key", ["secret_access_key", "cos_hmac", "hmac"],
     r"(?:cos_hmac[A-Za-z0-9_.\-]{0,20}|)secret_?access_?key", r"[0-9a-f]{48}", h(48), "secret_access_key", min_entropy=3.4)
-ctx("saas", "softlayer", "SoftLayer API key", "softlayer_api_key", ["softlayer", "sl_api", "sl-api"],
-    r"(?:softlayer|sl)[A-Za-z0-9_.\-]{0,20}(?:api_?key|key)", r"[a-z0-9]{64}", rnd(64, LOWER_ALNUM), "SOFTLAYER_API_KEY",
+ctx("saas", "softlayer", "SoftLayer API key", "softlayer_api_key", ["softlayer", "sl_", "sl-"],
+    r"(?:softlayer|sl)[A-Za-z0-9_.\-]{0,20}(?:api_?key|key|pass(?:word)?|pwd)", r"[a-z0-9]{64}", rnd(64, LOWER_ALNUM), "SOFTLAYER_API_KEY",
     min_entropy=3.0)
 prefixed("saas", "softlayer_url", "SoftLayer API key in URL", "softlayer_api_key", "api.softlayer.com",
          r"api\.softlayer\.com/(?:soap|rest|xmlrpc)/v3(?:\.1)?/(?P<value>[a-z0-9]{64})\b",
@@ -498,8 +502,8 @@ prefixed("saas", "softlayer_url", "SoftLayer API key in URL", "softlayer_api_key
 prefixed("saas", "cloudant_url", "Cloudant credentials in URL", "cloudant_credentials", "cloudant.com",
          r"https?://[A-Za-z0-9_\-]+:(?P<value>[A-Za-z0-9_\-]{24,64})@[A-Za-z0-9_\-.]+\.cloudant\.com",
          f"https://acct:{rnd(40, LOWER_ALNUM)}@acct.cloudant.com", assign=False, min_entropy=3.0)
-ctx("saas", "cloudant_password", "Cloudant password or API key", "cloudant_credentials", ["cloudant"],
-    r"cloudant[A-Za-z0-9_.\-]{0,20}(?:password|pwd|api_?key|key)", r"[A-Za-z0-9_\-]{24,64}", rnd(40, LOWER_ALNUM),
+ctx("saas", "cloudant_password", "Cloudant password or API key", "cloudant_credentials", ["cloudant", "clou_"],
+    r"clou(?:dant)?[A-Za-z0-9_.\-]{0,20}(?:password|pwd|pw|api_?key|key)", r"[A-Za-z0-9_\-]{24,64}", rnd(40, LOWER_ALNUM),
     "CLOUDANT_PASSWORD", min_entropy=3.0)
 ctx("saas", "thingsboard", "ThingsBoard access token", "thingsboard_access_token", ["thingsboard", "/api/v1/"],
     r"(?:thingsboard[A-Za-z0-9_.\-]{0,20}(?:token|key|secret)|/api/v1/)", r"[A-Za-z0-9]{20}", rnd(20), "THINGSBOARD_TOKEN",
@@ -513,14 +517,14 @@ prefixed("saas", "age_secret_key", "age secret key", "age_identity", "AGE-SECRET
          r"\b(?P<value>AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})\b",
          "AGE-SECRET-KEY-1" + rnd(58, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"))
 ctx("saas", "wireguard_private_key", "WireGuard private or preshared key", "wireguard_private_key", ["PrivateKey", "PresharedKey"],
-    r"(?:PrivateKey|PresharedKey)", r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=", rnd(42, B64) + "A=", "PrivateKey", min_entropy=4.0)
+    r"(?:PrivateKey|PresharedKey)", r"[A-Za-z0-9+/]{43}=", rnd(42, B64) + "A=", "PrivateKey", min_entropy=4.0)
 ctx("saas", "django_secret_key", "Django SECRET_KEY", "django_secret_key", ["SECRET_KEY"],
     r"(?:django_)?secret_key", r"[^\s'\"]{40,100}", "django-insecure-" + rnd(50, ALNUM + "!@#%^&*(-_=+)"), "SECRET_KEY",
     min_entropy=4.0)
 ctx("saas", "jwt_secret", "JWT signing secret", "json_web_token_secret", ["jwt"], r"jwt[A-Za-z0-9_.\-]{0,20}(?:secret|key)",
     r"[^\s'\"]{16,128}", rnd(32, ALNUM + "!#%&*+-"), "JWT_SECRET", min_entropy=3.5, validator="secret_value")
 ctx("saas", "vault_unseal_key", "HashiCorp Vault unseal or recovery key", "vault_unseal_key", ["unseal", "recovery"],
-    r"(?:unseal|recovery)[A-Za-z0-9_.\- ]{0,20}key(?:\s*\d)?", r"[A-Za-z0-9+/]{43,44}={0,1}", rnd(44, B64), "Unseal Key 1",
+    r"(?:unseal(?:[A-Za-z0-9_.\- ]{0,20}key(?:\s*\d)?)?|recovery[A-Za-z0-9_.\- ]{0,20}key(?:\s*\d)?)", r"[A-Za-z0-9+/]{43,44}={0,1}", rnd(44, B64), "Unseal Key 1",
     min_entropy=4.0)
 
 # ---------------------------------------------------------------- private keys and tokens
@@ -605,6 +609,43 @@ rule("db", "secret.db.phpmailer", "PHPMailer SMTP password", "phpmailer_credenti
      r"""->Password\s*=\s*["'](?P<value>[^"']{4,128})["']""",
      [f"$mail->Password = '{rnd(14)}';"], ["$mail->Password = $smtpPass;", "$mail->Password = '';"])
 
+rule("db", "secret.db.url_query_credential", "Credential in a URL query or form parameter", "url_credential",
+     ["token=", "key=", "secret=", "password=", "auth="],
+     r"(?i)(?:[?&]|\s-d\s+|\s--data(?:-urlencode)?\s+)(?:access_?token|api_?key|apikey|token|auth_?token|secret|client_secret|password|passwd|private_token)=(?P<value>[A-Za-z0-9_\-.~%+/]{16,256})",
+     [f"curl https://api.example.io/v1/items?access_token={h(40)}", f"GET /search?q=x&api_key={rnd(32)}"],
+     ["https://api.example.io/v1/items?token=${TOKEN}", "?api_key=YOUR_API_KEY_HERE_PLEASE"], min_entropy=3.5,
+     validator="secret_value", confidence=0.7)
+rule("db", "secret.db.thingsboard_url", "ThingsBoard device token in an API path", "thingsboard_access_token", ["/api/v1/"],
+     r"/api/v1/(?P<value>[A-Za-z0-9]{20})/(?:telemetry|attributes|rpc|claim|provision)",
+     [f"https://tb.corp.io/api/v1/{rnd(20)}/telemetry"], ["/api/v1/ACCESS_TOKEN/telemetry", "/api/v1/users/telemetry"], min_entropy=3.5)
+rule("db", "secret.db.blynk_client_credentials", "Blynk OAuth client credentials", "blynk_token", ["oa2-client-id_"],
+     r"oa2-client-id_[A-Za-z0-9_\-]{20,40}:(?P<value>[A-Za-z0-9]{30,50})",
+     [f"-u oa2-client-id_{rnd(32, URLSAFE)}:{rnd(40)}"], ["oa2-client-id_abc:secret"], min_entropy=3.8)
+rule("db", "secret.db.truenas_api_key", "TrueNAS API key in a login call", "truenas_api_key", ["login_with_api_key"],
+     r'login_with_api_key"[^\[]{0,40}\[\s*"(?P<value>\d{1,4}-[A-Za-z0-9]{64})"',
+     ['{"msg":"method","method":"auth.login_with_api_key","params":["3-' + rnd(64) + '"]}'],
+     ['{"method":"auth.login_with_api_key","params":["<key>"]}'])
+rule("db", "secret.db.okta_ssws", "Okta API token in an SSWS header", "okta_api_token", ["SSWS"],
+     r"SSWS\s+(?P<value>00[A-Za-z0-9_\-]{40})" + E, [f"Authorization: SSWS 00{rnd(40, URLSAFE)}"], ["Authorization: SSWS ${OKTA_TOKEN}"],
+     min_entropy=3.8)
+rule("db", "secret.db.pixie_key", "New Relic Pixie key", "new_relic_pixie_key", ["px-api-", "px-dep-"],
+     r"\b(?P<value>px-(?:api|dep)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
+     [f"PX_API_KEY=px-api-{uuid()}"], ["px-api-short"])
+rule("db", "secret.db.sonar_login", "SonarQube legacy token", "sonarqube_token", ["sonar"],
+     r"""(?i)sonar[A-Za-z0-9_.\-]{0,20}(?:login|token)["']?\s*(?:[:=]|,\s*["']|\s)\s*["']?(?P<value>[0-9a-f]{40})\b""",
+     [f"-Dsonar.login={h(40)}"], ["-Dsonar.login=${SONAR_TOKEN}"], min_entropy=3.2)
+rule("db", "secret.db.figma_legacy", "Figma token (legacy)", "figma_token", ["figma"],
+     r"(?i)figma[A-Za-z0-9_.\-]{0,20}token[\"']?\s*[:=]\s*[\"']?(?P<value>\d{3,6}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
+     [f"X-Figma-Token: 1234-{uuid()}"], ["X-Figma-Token: <token>"])
+rule("keys", "secret.private_key.ado_pat_v2", "Azure DevOps PAT (84-char format)", "azure_devops_pat", ["AZDO"],
+     r"\b(?P<value>[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4})\b", [rnd(52) + "JQQJ99" + rnd(18) + "AZDO" + rnd(4)], ["AZDO" + rnd(10)],
+     min_entropy=4.0)
+rule("chat", "secret.chat.discord_bot_token_bare", "Discord bot token (no context)", "discord_bot_token", [],
+     r"(?:^|[^A-Za-z0-9_\-])(?P<value>[MNO][A-Za-z0-9_\-]{23,26}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38})(?:[^A-Za-z0-9_\-]|$)",
+     [f"M{rnd(25, URLSAFE)}.{rnd(6, URLSAFE)}.{rnd(38, URLSAFE)}"], ["M.abc.def", "Nabc.defghi.jkl"], min_entropy=4.2, confidence=0.7)
+rule("chat", "secret.chat.twitch_stream_key_bare", "Twitch stream key", "twitch_stream_key", ["live_"],
+     r"\b(?P<value>live_\d{6,12}_[A-Za-z0-9]{30})\b", [f"live_{rnd(9, string.digits)}_{rnd(30)}"], ["live_stream_key"], min_entropy=3.5)
+
 # ---------------------------------------------------------------- password hashes
 salt = lambda n: rnd(n, ALNUM + "./")
 rule("hashes", "secret.hash.bcrypt", "bcrypt hash", "password_hash", ["$2a$", "$2b$", "$2y$", "$2x$", "$2$"],
@@ -624,6 +665,12 @@ rule("hashes", "secret.hash.argon2", "Argon2 hash", "password_hash", ["$argon2"]
 rule("hashes", "secret.hash.pbkdf2", "PBKDF2 / Django password hash", "password_hash", ["pbkdf2_sha", "$pbkdf2"],
      r"(?P<value>(?:pbkdf2_sha(?:1|256|512)\$\d{3,7}\$[A-Za-z0-9+/=.]{4,64}\$[A-Za-z0-9+/=]{27,88}|\$pbkdf2(?:-sha(?:256|512))?\$\d+\$[./A-Za-z0-9]{8,64}\$[./A-Za-z0-9]{27,88}))",
      [f"pbkdf2_sha256$870000${rnd(22)}${rnd(43, B64)}="], ["pbkdf2_sha256 is the default hasher"])
+rule("hashes", "secret.hash.cisco", "Cisco type 8/9 secret", "password_hash", ["$8$", "$9$"],
+     r"(?P<value>\$[89]\$[./A-Za-z0-9]{14}\$[./A-Za-z0-9]{43})(?:[^./A-Za-z0-9]|$)",
+     [f"enable secret 9 $9${salt(14)}${salt(43)}"], ["$9$short$x"])
+rule("hashes", "secret.hash.kerberos", "Kerberos AS-REP / TGS roastable hash", "password_hash", ["$krb5asrep$", "$krb5tgs$", "$krb5pa$"],
+     r"(?P<value>\$krb5(?:asrep|tgs|pa)\$\d{1,2}\$[^\s]{0,200}?\$?[0-9a-fA-F]{32}\$[0-9a-fA-F]{64,})",
+     [f"$krb5asrep$23${h(32)}${h(200)}"], ["$krb5asrep$23$short"])
 rule("hashes", "secret.hash.ntlm_pwdump", "NTLM hash dump line", "password_hash", [":::"],
      r"(?m)(?P<value>[^:\s]{1,64}:\d{1,10}:[0-9A-Fa-f]{32}:[0-9A-Fa-f]{32}):::",
      [f"Administrator:500:aad3b435b51404eeaad3b435b51404ee:{h(32)}:::"], ["Administrator:500:::"], min_entropy=2.5)
@@ -703,11 +750,9 @@ de = iban_make("DE", rnd(18, string.digits))
 fr = iban_make("FR", rnd(10, string.digits) + rnd(11, UPPER_ALNUM) + rnd(2, string.digits))
 gb_bad = gb[:-1] + str((int(gb[-1]) + 1) % 10)
 rule("bank", "pii.bank.iban", "IBAN", "iban", [],
-     r"(?:^|[^A-Za-z0-9])(?P<value>[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){11,30})(?:[^A-Za-z0-9]|$)",
+     r"(?:^|[^A-Za-z0-9])(?P<value>[A-Z]{2}\d{2}[A-Z0-9]{11,30}|[A-Z]{2}\d{2}(?:[ \-][A-Z0-9]{4}){2,7}(?:[ \-][A-Z0-9]{1,3})?)(?:[^A-Za-z0-9]|$)",
      [f"IBAN: {gb}", f"Konto {fmt4(de)}", f"iban {fmt4(fr)}"], [f"IBAN: {gb_bad}", "XX12 3456 7890 1234 5678"],
      validator="iban", confidence=0.95)
-FILES["bank"][-1]["pattern"] = r"(?i:^|[^A-Za-z0-9])(?P<value>[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){11,30}?)(?:[^A-Za-z0-9]|$)"
-FILES["bank"][-1]["pattern"] = r"(?:^|[^A-Za-z0-9])(?P<value>[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){11,30})(?:[^A-Za-z0-9]|$)"
 rule("bank", "pii.bank.aba_routing", "ABA routing number", "aba_routing", ["routing", "ABA", "RTN", "transit"],
      r"(?:^|\D)(?P<value>\d{4}-?\d{4}-?\d|\d{9})(?:\D|$)",
      ["routing number: 021000021", "ABA 0260-0959-3"], ["routing number: 021000022", "021000021"],
@@ -766,7 +811,7 @@ rule("uk", "pii.uk.nhs", "UK NHS number", "uk_nhs", [],
      [f"NHS number {nhs}", f"NHS no {nhs_digits}"], [f"NHS number {nhs_bad}"], validator="uk_nhs",
      context=r"(?i)\bnhs\b|health|patient|hospital|\bgp\b|medical", context_window=60)
 rule("uk", "pii.uk.nhs_formatted", "UK NHS number (3-3-4)", "uk_nhs", [],
-     r"(?:^|[^0-9A-Za-z\-.+(])(?P<value>\d{3} \d{3} \d{4}|\d{3}-\d{3}-\d{4})(?:[^0-9A-Za-z\-]|$)",
+     r"(?:^|[^0-9A-Za-z\-.+(\s]|(?:^|[^0-9\s])\s)(?P<value>\d{3} \d{3} \d{4}|\d{3}-\d{3}-\d{4})(?:[^0-9A-Za-z\-]|$)",
      [f"ref {nhs}"], [f"ref {nhs_bad}", "call 555-123-4567"], validator="uk_nhs", confidence=0.6)
 rule("uk", "pii.uk.nino", "UK National Insurance number", "uk_nino", [],
      r"(?i)(?:^|[^A-Za-z0-9])(?P<value>[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D])(?:[^A-Za-z0-9]|$)",
@@ -786,7 +831,7 @@ rule("eu", "pii.fr.nir", "French social security number (NIR)", "fr_nir", [],
 L = "TRWAGMYFPDXBNJZSQVHLCKE"
 dni_n = R.randint(10000000, 99999999)
 rule("eu", "pii.es.dni", "Spanish DNI/NIE", "es_nif", [],
-     r"(?i)(?:^|[^A-Za-z0-9])(?P<value>(?:\d{8}|[XYZ]\d{7})-?[A-Z])(?:[^A-Za-z0-9]|$)",
+     r"(?i)(?:^|[^A-Za-z0-9])(?P<value>(?:\d{7,8}|[XYZ]\d{7})-?[A-Z])(?:[^A-Za-z0-9]|$)",
      [f"DNI {dni_n}{L[dni_n % 23]}", f"NIE X{dni_n % 10000000:07d}-{L[(dni_n % 10000000) % 23]}"],
      [f"DNI {dni_n}{L[(dni_n + 1) % 23]}"], validator="es_dni")
 rule("eu", "pii.it.codice_fiscale", "Italian codice fiscale", "it_fiscal_code", [],
@@ -859,7 +904,7 @@ rule("eu", "pii.se.personnummer", "Swedish personnummer", "se_personnummer", [],
      r"(?:^|[^0-9A-Za-z\-])(?P<value>(?:19|20)?\d{6}[\-+]\d{4})(?:[^0-9A-Za-z\-]|$)", [f"pnr {pn[:6]}-{pn[6:]}"],
      [f"pnr {pn[:6]}-{pn[6:9]}{(int(pn[9]) + 1) % 10}"], validator="se_personnummer")
 rule("eu", "pii.se.personnummer_compact", "Swedish personnummer (compact)", "se_personnummer", ["personnummer", "pnr", "person"],
-     r"(?:^|\D)(?P<value>(?:19|20)\d{10}|\d{10})(?:\D|$)", [f"personnummer 19{pn}"], [f"order 19{pn}"],
+     r"(?:^|\D)(?P<value>(?:1[89]|20)\d{10}|\d{10})(?:\D|$)", [f"personnummer 19{pn}"], [f"order 19{pn}"],
      validator="se_personnummer", context=r"(?i)personnummer|\bpnr\b|personal identity|person", context_window=40)
 
 aad = None
@@ -884,7 +929,7 @@ while aad is None:
 rule("in", "pii.in.aadhaar", "Indian Aadhaar number", "in_aadhaar", [],
      r"(?:^|[^0-9A-Za-z\-.])(?P<value>[2-9]\d{3} \d{4} \d{4}|[2-9]\d{3}-\d{4}-\d{4}|[2-9]\d{11})(?:[^0-9A-Za-z\-]|$)",
      [f"Aadhaar {aad[:4]} {aad[4:8]} {aad[8:]}", f"aadhaar: {aad}"], [f"Aadhaar {aad[:-1]}{(int(aad[-1]) + 1) % 10}"],
-     validator="aadhaar")
+     validator="aadhaar", context=r"(?i)aadhaa?r|\buidai?\b|आधार|unique identification", context_window=60)
 rule("in", "pii.in.pan", "Indian PAN", "in_pan", [],
      r"(?:^|[^A-Za-z0-9])(?P<value>[A-Z]{3}[PCHFATBLJG][A-Z]\d{4}[A-Z])(?:[^A-Za-z0-9]|$)", ["PAN: ABCPK1234Q"],
      ["PAN: ABCXK1234Q", "ABCDEFGHIJ"], validator="in_pan")
@@ -913,8 +958,8 @@ rule("intl", "pii.sg.nric", "Singapore NRIC/FIN", "sg_fin", [],
 rule("contact", "pii.email.address", "E-mail address", "email", ["@"],
      r"(?:^|[^A-Za-z0-9._%+\-])(?P<value>[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[a-z0-9]{2,30}))\b",
      ["write to jane.doe@corp-mail.co.uk today", "a@xn--d1acufc.xn--p1ai"],
-     ["user@localhost", "@mention in chat", "git@github.com:org/repo.git", "image@2x.png"],
-     allow=[r"(?i)^(?:git|noreply|no-reply)@", r"(?i)@\d+x\.(?:png|jpe?g|gif|webp|svg)$", r"(?i)\.(?:png|jpe?g|gif|svg|webp|css|js)$"])
+     ["user@localhost", "@mention in chat", "git@github.com:org/repo.git", "image@2x.png", "admin@example.com"],
+     allow=[r"(?i)^(?:git|noreply|no-reply)@", r"(?i)@(?:[a-z0-9\-]+\.)?example\.(?:com|org|net)$", r"(?i)@\d+x\.(?:png|jpe?g|gif|webp|svg)$", r"(?i)\.(?:png|jpe?g|gif|svg|webp|css|js)$"])
 PHONE_CTX = r"(?i)phone|\btel\b|tel[.:]|telephone|mobile|\bcell\b|\bcall\b|fax|telefon|téléphone|handy|whatsapp|contact|number|\bph\b|ring|sms|text me|reach me|\bnum(?:ber|éro)\b|номер|電話"
 rule("contact", "pii.phone.e164", "Phone number with country code", "phone", ["+"],
      r"(?:^|[^0-9A-Za-z+])(?P<value>\+[1-9]\d{0,2}[ .\-]?(?:\(0?\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,4})(?:[^0-9A-Za-z]|$)",
@@ -942,6 +987,9 @@ rule("net", "pii.net.ipv6", "IPv6 address", "ip_address", [":"],
 rule("net", "pii.net.mac", "MAC address", "mac_address", [":", "-"],
      r"(?i)(?:^|[^0-9A-Za-z:\-])(?P<value>[0-9a-f]{2}(?:[:\-][0-9a-f]{2}){5})(?:[^0-9A-Za-z:\-]|$)",
      ["MAC 3c:22:fb:9a:10:07"], ["MAC 00:00:00:00:00:00", "time 12:30:45:10:20"], validator="mac")
+rule("net", "pii.net.mac_cisco", "MAC address (Cisco dotted)", "mac_address", ["."],
+     r"(?i)(?:^|[^0-9A-Za-z.])(?P<value>[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})(?:[^0-9A-Za-z.]|$)",
+     ["interface mac 3c22.fb9a.1007"], ["version 1234.5678.9012", "0000.0000.0000"], validator="mac")
 rule("crypto", "pii.crypto.btc_base58", "Bitcoin address (legacy)", "crypto_wallet", [],
      r"(?:^|[^A-Za-z0-9])(?P<value>[13][1-9A-HJ-NP-Za-km-z]{25,34})(?:[^A-Za-z0-9]|$)",
      ["send to 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"],

@@ -312,12 +312,11 @@ const DOC_SAMPLES: [&str; 4] = [
 ];
 
 /// Words that stand for a value rather than being one (`password = password`, `<password>`).
-const PLACEHOLDER_WORDS: [&str; 22] = [
+const PLACEHOLDER_WORDS: [&str; 21] = [
     "password",
     "passwd",
     "pass",
     "pwd",
-    "secret",
     "changeme",
     "change_me",
     "changeit",

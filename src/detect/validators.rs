@@ -20,6 +20,9 @@ pub enum Validator {
     PaymentCard,
     /// GitHub classic tokens (`ghp_` …): the last 6 base62 chars are the CRC32 of the rest.
     GithubCrc32,
+    /// A `ghp_`-shaped token whose CRC32 does *not* verify (made-up, mistyped, or a format
+    /// revision): reported by a separate lower-confidence rule so the two never double-report.
+    GithubUnverified,
     /// JSON Web Token: the header decodes (base64url) to a JSON object with an `alg` member.
     Jwt,
     /// IBAN: per-country length and ISO 7064 mod-97 = 1.
@@ -83,6 +86,7 @@ impl Validator {
             "luhn" => Validator::Luhn,
             "payment_card" => Validator::PaymentCard,
             "github_crc32" => Validator::GithubCrc32,
+            "github_unverified" => Validator::GithubUnverified,
             "jwt" => Validator::Jwt,
             "iban" => Validator::Iban,
             "us_ssn" => Validator::UsSsn,
@@ -119,6 +123,7 @@ impl Validator {
             Validator::Luhn => luhn(value),
             Validator::PaymentCard => payment_card(value),
             Validator::GithubCrc32 => github_crc32(value),
+            Validator::GithubUnverified => !github_crc32(value),
             Validator::Jwt => jwt(value),
             Validator::Iban => iban(value),
             Validator::UsSsn => us_ssn(value),
@@ -407,8 +412,19 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
     ("YE", 30),
 ];
 
-/// Country length table and mod-97 over the rearranged alphanumeric form.
+/// Country length table and mod-97 over the rearranged alphanumeric form. A short trailing
+/// group that breaks the check is retried without it (`… 8901 X in a sentence`).
 pub fn iban(s: &str) -> bool {
+    if iban_exact(s) {
+        return true;
+    }
+    match s.rfind([' ', '-']) {
+        Some(i) if s.len() - i <= 4 => iban_exact(&s[..i]),
+        _ => false,
+    }
+}
+
+fn iban_exact(s: &str) -> bool {
     let compact: Vec<u8> = s
         .bytes()
         .filter(|b| !matches!(b, b' ' | b'-'))
@@ -802,8 +818,12 @@ pub fn ipv6(s: &str) -> bool {
 }
 
 pub fn mac(s: &str) -> bool {
-    let seps: Vec<char> = s.chars().filter(|c| *c == ':' || *c == '-').collect();
-    if seps.len() != 5 || seps.windows(2).any(|w| w[0] != w[1]) {
+    let seps: Vec<char> = s.chars().filter(|c| matches!(c, ':' | '-' | '.')).collect();
+    // Dotted (Cisco) form: all-digit groups are far more often versions or numbers.
+    let cisco = seps.len() == 2
+        && seps.iter().all(|&c| c == '.')
+        && s.bytes().any(|b| b.is_ascii_alphabetic());
+    if !cisco && (seps.len() != 5 || seps.windows(2).any(|w| w[0] != w[1]) || seps[0] == '.') {
         return false;
     }
     let hex: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
@@ -991,6 +1011,24 @@ pub fn secret_value(s: &str) -> bool {
     if REFS.iter().any(|r| lower.contains(r)) {
         return false;
     }
+    // URLs, ARNs, paths, selectors, HTML-escaped templates and UUIDs are identifiers.
+    if lower.contains("://")
+        || lower.starts_with("arn:")
+        || lower.starts_with('/')
+        || lower.starts_with('#')
+        || lower.contains("&lt;")
+        || is_uuid(v)
+    {
+        return false;
+    }
+    // A name that mentions "password" with nothing but letters and separators is a field name.
+    if (lower.contains("password") || lower.contains("passwd"))
+        && lower
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'#' | b':'))
+    {
+        return false;
+    }
     if v.starts_with('$')
         && v.bytes()
             .skip(1)
@@ -1036,6 +1074,18 @@ pub fn secret_value(s: &str) -> bool {
     .filter(|&&x| x)
     .count();
     classes >= 2
+}
+
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
 }
 
 /// Shannon entropy in bits per character.
@@ -1098,6 +1148,8 @@ mod tests {
         bad[last] = if bad[last] == b'a' { b'b' } else { b'a' };
         assert!(!github_crc32(std::str::from_utf8(&bad).unwrap()));
         assert!(!github_crc32("ghp_short"));
+        assert!(Validator::GithubUnverified.validate(std::str::from_utf8(&bad).unwrap()));
+        assert!(!Validator::GithubUnverified.validate(&t));
     }
 
     #[test]
@@ -1216,6 +1268,8 @@ mod tests {
         assert!(!ipv6("a::b"));
         assert!(ipv6("fe80::1"));
         assert!(mac("00:1A:2B:3C:4D:5E"));
+        assert!(mac("3c22.fb9a.1007"));
+        assert!(!mac("3c22.fb9a:1007"));
         assert!(!mac("00:1A-2B:3C:4D:5E"));
         assert!(!mac("FF:FF:FF:FF:FF:FF"));
     }
@@ -1231,6 +1285,11 @@ mod tests {
         assert!(!secret_value("DB_PASSWORD"));
         assert!(!secret_value("hunter"));
         assert!(!secret_value("refresh_token"));
+        assert!(!secret_value("cms_user_password"));
+        assert!(!secret_value(
+            "arn:aws:iam::aws:policy/IAMUserChangePassword"
+        ));
+        assert!(!secret_value("007e65c7-635d-4d54-8294-f360cb8e2e3f"));
         assert!(phone("+44 20 7946 0958"));
         assert!(!phone("+1234"));
     }
