@@ -182,11 +182,11 @@ for slug, pfx, n, name in [("pat", "glpat-", "20", "personal access token"), ("d
                            ("ffclient_token", "glffct-", "20", "feature-flag client token")]:
     lo = int(n.split(",")[0])
     prefixed("gitlab", slug, f"GitLab {name}", f"gitlab_{slug}", pfx,
-             rf"\b(?P<value>{pfx}(?:[0-9a-z]{{1,2}}_)?[A-Za-z0-9_\-]{{{lo},80}})" + E, f"{pfx}{rnd(lo, ALNUM)}", min_entropy=3.0)
+             rf"\b(?P<value>{pfx}(?:[0-9a-z]{{1,2}}_)?[A-Za-z0-9_\-]{{{n}}})" + E, f"{pfx}{rnd(lo, ALNUM)}", min_entropy=3.0)
 prefixed("gitlab", "pipeline_trigger_token", "GitLab pipeline trigger token", "gitlab_pipeline_trigger_token", "glptt-",
-         r"\b(?P<value>glptt-[A-Za-z0-9_\-]{40,80})" + E, f"glptt-{h(40)}")
+         r"\b(?P<value>glptt-[0-9a-f]{40})" + E, f"glptt-{h(40)}")
 prefixed("gitlab", "runner_registration_token", "GitLab runner registration token", "gitlab_runner_registration_token",
-         "GR1348941", r"\b(?P<value>GR1348941[A-Za-z0-9_\-]{20,80})" + E, f"GR1348941{rnd(20, URLSAFE)}")
+         "GR1348941", r"\b(?P<value>GR1348941[A-Za-z0-9_\-]{20})" + E, f"GR1348941{rnd(20, URLSAFE)}")
 prefixed("atlassian", "api_token", "Atlassian API token", "atlassian_api_token", "ATATT3",
          r"\b(?P<value>ATATT3[A-Za-z0-9_\-=]{180,200})" + E, f"ATATT3xFfGF0{rnd(180, URLSAFE)}={h(8).upper()}")
 prefixed("atlassian", "bitbucket_app_password", "Bitbucket app password", "bitbucket_app_password", "ATBB",
@@ -256,7 +256,7 @@ ctx("ci", "kubernetes_bootstrap_token", "Kubernetes bootstrap token", "kubernete
 prefixed("registries", "npm", "npm access token", "npm_token", "npm_", r"\b(?P<value>npm_[A-Za-z0-9]{36})\b", f"npm_{rnd(36)}",
          min_entropy=3.5)
 rule("registries", "secret.registries.npmrc_auth_token", "npm registry auth token in .npmrc", "npm_token", ["_authToken"],
-     r"""_authToken\s*=\s*["']?(?P<value>[A-Za-z0-9_\-+/=.]{20,200})""",
+     r"""_authToken\s*=\s*["']?(?P<value>npm_[A-Za-z0-9]{36}|[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|[A-Za-z0-9+/=]{40,200})""",
      [f"//registry.npmjs.org/:_authToken={uuid()}"], ["//registry.npmjs.org/:_authToken=${NPM_TOKEN}"], min_entropy=3.2)
 rule("registries", "secret.registries.npmrc_auth", "npm registry basic auth in .npmrc", "npm_token", ["_auth", "_password"],
      r"""(?m)(?:^|:)_(?:auth|password)\s*=\s*["']?(?P<value>[A-Za-z0-9+/]{12,200}={0,2})""",
@@ -416,7 +416,7 @@ prefixed("saas", "new_relic_user_key", "New Relic user API key", "new_relic_key"
 prefixed("saas", "new_relic_other", "New Relic key", "new_relic_key", ["NRJS-", "NRII-", "NRIQ-", "NRAA-", "NRRA-", "NRIK-"],
          r"\b(?P<value>NR(?:JS-[a-f0-9]{19}|I[IQK]-[A-Za-z0-9_\-]{32}|AA-[a-f0-9]{27}|RA-[a-f0-9]{42}))" + E, f"NRII-{rnd(32, URLSAFE)}")
 prefixed("saas", "new_relic_license", "New Relic license key", "new_relic_license_key", "NRAL",
-         r"\b(?P<value>[a-z0-9]{36}NRAL)\b", f"{h(36)}NRAL")
+         r"\b(?P<value>(?:[a-z]{2}\d{2}xx[a-f0-9]{30}|[a-f0-9]{36})NRAL)\b", f"{h(36)}NRAL")
 ctx("saas", "new_relic_license_legacy", "New Relic license key (legacy)", "new_relic_license_key", ["license_key", "new_relic", "newrelic"],
     r"(?:new_?relic|nr)[A-Za-z0-9_.\-]{0,20}license_?key", r"[0-9a-f]{40}", h(40), "NEW_RELIC_LICENSE_KEY", min_entropy=3.2)
 prefixed("saas", "sentry", "Sentry token", "sentry_token", ["sntrys_", "sntryu_"],

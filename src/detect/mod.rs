@@ -6,6 +6,7 @@
 //! context requirements and allowlists then filter. Injection rules run over a normalised copy of
 //! the text whose offsets map back to the original.
 
+pub mod gitleaks;
 pub mod normalize;
 pub mod rules;
 pub mod validators;

@@ -1029,10 +1029,11 @@ pub fn secret_value(s: &str) -> bool {
     {
         return false;
     }
+    // `$VAR`, `$VAR/path`, `${VAR}`: shell and template references.
     if v.starts_with('$')
         && v.bytes()
-            .skip(1)
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            .nth(1)
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'{')
     {
         return false;
     }
