@@ -218,7 +218,10 @@ pub fn convert(gitleaks_toml: &str) -> Result<String, RuleError> {
 }
 
 /// `# ragsan-example: <id> <text>` and `# ragsan-negative: <id> <text>` comment lines.
-fn explicit_examples(src: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// `(rule id, text)` pairs.
+type Given = Vec<(String, String)>;
+
+fn explicit_examples(src: &str) -> (Given, Given) {
     let mut pos = Vec::new();
     let mut neg = Vec::new();
     for line in src.lines() {

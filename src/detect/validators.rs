@@ -767,7 +767,7 @@ pub fn bech32(s: &str) -> bool {
     let version = dv.first().copied().unwrap_or(255);
     values.extend_from_slice(&dv);
     let pm = bech32_polymod(&values);
-    (version == 0 && pm == 1) || (version >= 1 && version <= 16 && pm == 0x2bc830a3)
+    (version == 0 && pm == 1) || ((1..=16).contains(&version) && pm == 0x2bc830a3)
 }
 
 pub fn eth_address(s: &str) -> bool {
@@ -1031,9 +1031,9 @@ pub fn secret_value(s: &str) -> bool {
     }
     // `$VAR`, `$VAR/path`, `${VAR}`: shell and template references.
     if v.starts_with('$')
-        && v.bytes()
-            .nth(1)
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'{')
+        && v.as_bytes()
+            .get(1)
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || b == b'{')
     {
         return false;
     }
