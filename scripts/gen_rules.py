@@ -149,7 +149,7 @@ rule("azure", "secret.azure.ad_client_secret", "Azure AD client secret", "azure_
      [f"client_secret = {rnd(3)}8Q~{rnd(34, ALNUM)}"], ["Q~ and more"], min_entropy=4.0)
 rule("azure", "secret.azure.app_configuration_connection_string", "Azure App Configuration connection string",
      "azure_app_configuration_connection_string", [".azconfig.io"],
-     r"Endpoint=https://[A-Za-z0-9\-]+\.azconfig\.io;Id=[^;\s]{4,40};Secret=(?P<value>[A-Za-z0-9+/]{40,60}={0,2})",
+     r"(?:Endpoint=)?https://[A-Za-z0-9\-]+\.azconfig\.io;Id=[^;\s]{4,40};Secret=(?P<value>[A-Za-z0-9+/]{40,60}={0,2})",
      [f"Endpoint=https://cfg-app.azconfig.io;Id={rnd(4)}-l0-s0:{rnd(20)};Secret={rnd(43, B64)}="],
      ["Endpoint=https://cfg-app.azconfig.io;Id=x;Secret=<secret>"], min_entropy=4.0)
 ctx("azure", "devops_pat", "Azure DevOps personal access token", "azure_devops_pat",
@@ -369,7 +369,7 @@ prefixed("ai", "tavily", "Tavily API key", "tavily_api_key", "tvly-", r"\b(?P<va
          f"tvly-{rnd(32)}", min_entropy=3.8)
 prefixed("ai", "firecrawl", "Firecrawl API key", "firecrawl_api_key", "fc-", r"\b(?P<value>fc-[0-9a-f]{32})\b", f"fc-{h(32)}",
          min_entropy=3.4)
-prefixed("ai", "jina", "Jina AI API key", "jina_api_key", "jina_", r"\b(?P<value>jina_[a-f0-9]{32}[A-Za-z0-9_\-]{30})" + E,
+prefixed("ai", "jina", "Jina AI API key", "jina_api_key", "jina_", r"\b(?P<value>jina_[a-f0-9]{32}[A-Za-z0-9_\-]{28,32})" + E,
          f"jina_{h(32)}{rnd(30, URLSAFE)}")
 prefixed("ai", "langsmith", "LangSmith API key", "langsmith_key", ["lsv2_pt_", "lsv2_sk_"],
          r"\b(?P<value>lsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10})\b", f"lsv2_pt_{h(32)}_{h(10)}")
@@ -591,16 +591,16 @@ rule("db", "secret.db.authorization_basic", "HTTP Basic Authorization header", "
      [f"Authorization: Basic {base64.b64encode(('svc:' + rnd(14)).encode()).decode()}"], ["Authorization: Basic ${CREDS}"],
      min_entropy=3.0)
 rule("db", "secret.db.authorization_bearer", "HTTP Bearer token", "http_bearer_token", ["Bearer "],
-     r"(?i)(?:authorization\s*[:=]\s*[\"']?|-H\s+[\"']authorization:\s*)bearer\s+(?P<value>[A-Za-z0-9_\-.=~+/]{20,2048})",
+     r"(?i)(?:authorization\s*[:=]\s*[\"']?|-H\s+[\"']authorization:\s*)bearer\s+(?P<value>[A-Za-z0-9_\-.=~+/]{12,2048})",
      [f"Authorization: Bearer {rnd(40, URLSAFE)}"], ["Authorization: Bearer <token>", "Authorization: Bearer $ACCESS_TOKEN"],
      min_entropy=3.5)
 rule("db", "secret.db.cli_password", "Password passed on a command line", "cli_credentials", ["-p", "--password"],
      r"""(?i)(?:psexec|sqlcmd|mysql|mysqldump|net use|runas|connect-viserver|smbclient|sshpass|curl)\b[^\n]{0,160}?(?:\s-p|\s--password[= ]|\s-password\s|\s/p:|\s-u\s+\S+?:)\s*["']?(?P<value>[^\s"'$%<>]{4,128})""",
      [f"psexec \\\\host -u admin -p {rnd(12)} cmd.exe", f"mysql -u root --password={rnd(12)} app"],
-     ["mysql -u root -p app", "psexec \\\\host -u admin -p $PW cmd"], min_entropy=2.5)
+     ["mysql -u root -p app", "psexec \\\\host -u admin -p $PW cmd"], min_entropy=2.0)
 rule("db", "secret.db.networkcredential", ".NET NetworkCredential / DirectoryEntry credentials", "cli_credentials",
      ["NetworkCredential", "DirectoryEntry", "Connect-VIServer"],
-     r"""(?i)(?:NetworkCredential|DirectoryEntry)\s*\([^)]{0,200}?,\s*"(?P<value>[^"]{4,128})"\s*(?:,|\))""",
+     r"""(?i)(?:NetworkCredential\s*\(\s*[^,()]{1,200},|DirectoryEntry\s*\(\s*[^,()]{1,200},\s*[^,()]{1,200},)\s*"(?P<value>[^"]{4,128})"\s*(?:,|\))""",
      [f'new NetworkCredential("svc_backup", "{rnd(14)}", "CORP")'], ['new NetworkCredential(user, pass)'])
 rule("db", "secret.db.viserver", "Connect-VIServer password", "cli_credentials", ["Connect-VIServer"],
      r"""(?i)Connect-VIServer\b[^\n]{0,200}?-Password\s+["']?(?P<value>[^\s"'$]{4,128})""",

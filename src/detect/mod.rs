@@ -345,7 +345,7 @@ pub fn is_placeholder(value: &str) -> bool {
         || v.contains("{{")
         || v.contains("$(")
         || v.contains("#{")
-        || v.contains("%(")
+        || python_format_ref(v)
         || DOC_SAMPLES.iter().any(|d| v.contains(d))
     {
         return true;
@@ -399,6 +399,23 @@ pub fn is_placeholder(value: &str) -> bool {
         }
     }
     false
+}
+
+/// `%(name)s`: a Python format reference, not a value.
+fn python_format_ref(v: &str) -> bool {
+    let Some(i) = v.find("%(") else {
+        return false;
+    };
+    let rest = &v[i + 2..];
+    match rest.find(')') {
+        Some(j) => {
+            rest[..j]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && matches!(rest.as_bytes().get(j + 1), Some(b's' | b'd' | b'r'))
+        }
+        None => false,
+    }
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {
@@ -670,6 +687,8 @@ negative_examples = ["12"]
         assert!(is_placeholder("${API_KEY}"));
         assert!(!is_placeholder("ghp_a8Fk2Lq9Zx7Pw3VnR5tY1uI0oP9aS8dF7gH6"));
         assert!(is_placeholder("<password>"));
+        assert!(is_placeholder("%(db_password)s"));
+        assert!(!is_placeholder("django-insecure-_du9e^cmago!%(^+=gr@cu@v9"));
         assert!(is_placeholder("****"));
         assert!(is_placeholder("password"));
         assert!(is_placeholder("$DB_PASS"));
