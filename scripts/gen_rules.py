@@ -966,7 +966,7 @@ rule("contact", "pii.phone.e164", "Phone number with country code", "phone", ["+
      ["call +44 20 7946 0958", "+49 30 901820", "Tel: +1 (415) 555-0132", "+14155550132"],
      ["version +1.2.3", "+1", "sum +1234"], min_entropy=1.5, confidence=0.8, validator="phone")
 rule("contact", "pii.phone.national", "Phone number (national form, with context)", "phone", [],
-     r"(?:^|[^0-9A-Za-z+\-.])(?P<value>(?:\(\d{2,5}\)[ .\-]?\d{3,4}[ .\-]?\d{3,4}|0\d{1,4}[ .\-/]\d{3,4}[ .\-]?\d{3,4}|\d{3}[.\-]\d{3}[.\-]\d{4}|0\d{9,10}|\d{2,3}-\d{7}))(?:[^0-9A-Za-z\-]|$)",
+     r"(?:^|[^0-9A-Za-z+\-.])(?P<value>(?:\(\d{2,5}\)[ .\-]?\d{3,4}[ .\-]?\d{3,4}|0\d{1,4}[ .\-/]\d{3,4}[ .\-]?\d{3,4}|\d{3}[.\-]\d{3}[.\-]\d{4}|0\d{9,10}|1[3-9]\d{9}|\d{2,3}-\d{7}))(?:[^0-9A-Za-z\-]|$)",
      ["phone: (555) 123-4567", "Tel. 020 7946 0958", "mobile 0612345678", "call me at 415-555-0132"],
      ["order (555) 123-4567", "ISBN 020 7946 0958", "2024-01-15"], context=PHONE_CTX, context_window=60, min_entropy=1.5,
      validator="phone")

@@ -602,10 +602,13 @@ pub fn es_dni(s: &str) -> bool {
         Some(b'Z') => (2, &rest[1..]),
         _ => (0, rest),
     };
-    if num.is_empty() || num.len() > 8 || !num.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    if rest.len() < 8 {
+    // DNI: 7 or 8 digits (a leading zero is often dropped); NIE: letter + 7 digits.
+    let ok_len = if rest.len() == num.len() {
+        (7..=8).contains(&num.len())
+    } else {
+        num.len() == 7
+    };
+    if !ok_len || !num.iter().all(u8::is_ascii_digit) {
         return false;
     }
     let n = num.iter().fold(lead, |a, &b| a * 10 + (b - b'0') as u64);
@@ -1208,6 +1211,8 @@ mod tests {
         assert!(es_dni("12345678Z"));
         assert!(!es_dni("12345678A"));
         assert!(es_dni("X1234567L"));
+        assert!(es_dni("1111111G"));
+        assert!(!es_dni("111111G"));
         assert!(it_codice_fiscale("RSSMRA85T10A562S"));
         assert!(!it_codice_fiscale("RSSMRA85T10A562T"));
         assert!(fr_nir("2 69 05 49 588 157 80"));
