@@ -1300,6 +1300,37 @@ mod tests {
         assert!(!phone("+1234"));
     }
 
+    /// Shapes that look random but are public identifiers must never be reported, by any rule
+    /// (secret or PII) in the embedded packs. Values are made up here.
+    #[test]
+    fn hard_negatives_never_fire() {
+        let d = crate::detect::Detectors::embedded().expect("embedded rules compile");
+        let cases = [
+            "commit 3f9c2a7e41b08d5c6e2f1a9b7d3c5e8f0a1b2c4d",
+            "id: 9b2f6c1e-4a7d-4e3b-9c8a-2d5f7e1b3a6c",
+            "\"integrity\": \"sha512-Xk3pQ9vL2mN8rT5wY7zB1cD4fG6hJ0kA3sE5uI7oP9qR2tV4xW6yZ8bC0dF2gH4jK6lM8nO0pQ2rS4tU6vW8xY0zA==\"",
+            "golang.org/x/text v0.14.0 h1:ScX5w1eTa3QqT8oi6+ziP7dTV1S2+ALU0bI+0zXKWiQ=",
+            "image: registry.io/app@sha256:4b8e2c7f9a1d3e5b6c0f2a4d8e1b3c5f7a9d0e2c4b6f8a1c3e5d7b9f0a2c4e6d",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7x9QmPz3kLw2R5tY8uVn1cXe4sDf6gHj0kLm2NoPq3 dev@laptop",
+            "<img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==\">",
+            "color: #3fa9c2; background: #ffcc00;",
+            "created_at: 1718035200123",
+            "md5 5d41402abc4b2a76b9719d911017c592  file.tar.gz",
+            "sha256sum 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+            "AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "password = os.environ[\"DB_PASSWORD\"]",
+            "postgres://app:${DB_PASS}@db:5432/app",
+        ];
+        for c in cases {
+            let hits: Vec<&str> = d.scan(c).iter().map(|m| d.rule(m.rule).id()).collect();
+            let hits: Vec<&str> = hits
+                .into_iter()
+                .filter(|id| !id.starts_with("injection."))
+                .collect();
+            assert!(hits.is_empty(), "{c:?} fired {hits:?}");
+        }
+    }
+
     #[test]
     fn entropy_orders() {
         assert!(shannon_entropy("aaaaaaaa") < 0.1);
