@@ -646,6 +646,25 @@ rule("chat", "secret.chat.discord_bot_token_bare", "Discord bot token (no contex
 rule("chat", "secret.chat.twitch_stream_key_bare", "Twitch stream key", "twitch_stream_key", ["live_"],
      r"\b(?P<value>live_\d{6,12}_[A-Za-z0-9]{30})\b", [f"live_{rnd(9, string.digits)}_{rnd(30)}"], ["live_stream_key"], min_entropy=3.5)
 
+rule("db", "secret.db.api_key_header", "API key in an HTTP header", "api_key_header",
+     ["x-api-key", "x-auth-token", "x-api-token", "api-key:", "x-access-token"],
+     r"""(?i)\b(?:x-api-key|x-auth-token|x-api-token|api-key|x-access-token)["']?\s*:\s*["']?(?P<value>[A-Za-z0-9_\-.=+/]{16,256})""",
+     [f"curl -H 'X-API-Key: {rnd(32)}' https://api.vendor.io"], ["X-API-Key: <your-key>", "X-API-Key: $API_KEY"],
+     min_entropy=3.5, validator="secret_value", confidence=0.8)
+rule("db", "secret.db.authorization_token", "Authorization token header", "http_bearer_token", ["token "],
+     r"""(?i)authorization\s*:\s*["']?token\s+(?P<value>[A-Za-z0-9_\-.]{20,256})""",
+     [f"Authorization: token {h(40)}"], ["Authorization: token $GITHUB_TOKEN"], min_entropy=3.3)
+prefixed("ci", "alibaba_access_key", "Alibaba Cloud AccessKey ID", "alibaba_access_key", "LTAI",
+         r"\b(?P<value>LTAI[A-Za-z0-9]{12,20})\b", f"LTAI{rnd(20)}", min_entropy=3.5)
+ctx("ci", "alibaba_secret", "Alibaba Cloud AccessKey secret", "alibaba_secret", ["alibaba", "aliyun", "access_key_secret"],
+    r"(?:alibaba|aliyun|alicloud)?[A-Za-z0-9_.\-]{0,20}access_?key_?secret", r"[A-Za-z0-9]{30}", rnd(30), "ALIBABA_ACCESS_KEY_SECRET",
+    min_entropy=4.0)
+prefixed("gcp", "fcm_server_key", "Firebase Cloud Messaging server key", "fcm_server_key", "AAAA",
+         r"\b(?P<value>AAAA[A-Za-z0-9_\-]{7}:[A-Za-z0-9_\-]{140})" + E, f"AAAA{rnd(7, URLSAFE)}:APA91b{rnd(134, URLSAFE)}")
+prefixed("ci", "yandex", "Yandex Cloud token", "yandex_token", ["AQVN", "y0_", "t1."],
+         r"\b(?P<value>(?:AQVN[A-Za-z0-9_\-]{35,38}|y0_[A-Za-z0-9_\-]{55}|t1\.[A-Z0-9a-z_\-]+[=]{0,2}\.[A-Z0-9a-z_\-]{86}[=]{0,2}))" + E,
+         f"AQVN{rnd(36, URLSAFE)}", min_entropy=4.0)
+
 # ---------------------------------------------------------------- password hashes
 salt = lambda n: rnd(n, ALNUM + "./")
 rule("hashes", "secret.hash.bcrypt", "bcrypt hash", "password_hash", ["$2a$", "$2b$", "$2y$", "$2x$", "$2$"],
