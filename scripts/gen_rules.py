@@ -1035,6 +1035,20 @@ def toml_pat(s):
     return toml_str(s)
 
 
+def ascii_boundaries(p):
+    """`\\b` -> `(?-u:\\b)`: a Unicode word boundary stops the regex crate's DFAs on non-ASCII
+    text and falls back to a much slower engine; token boundaries are ASCII anyway."""
+    out, i = [], 0
+    while i < len(p):
+        if p[i] == "\\" and i + 1 < len(p):
+            out.append("(?-u:\\b)" if p[i + 1] == "b" else p[i:i + 2])
+            i += 2
+        else:
+            out.append(p[i])
+            i += 1
+    return "".join(out)
+
+
 def emit(root):
     for name, rules in FILES.items():
         kind = "pii" if rules[0]["id"].startswith("pii.") else "secrets"
@@ -1045,7 +1059,7 @@ def emit(root):
             for k in ["id", "name", "label", "severity", "action"]:
                 lines.append(f"{k} = {toml_str(r[k])}")
             lines.append("keywords = [" + ", ".join(toml_str(k) for k in r["keywords"]) + "]")
-            lines.append(f"pattern = {toml_pat(r['pattern'])}")
+            lines.append(f"pattern = {toml_pat(ascii_boundaries(r['pattern']))}")
             for k in ["min_entropy", "validator", "context", "context_window", "confidence", "description"]:
                 if k in r:
                     v = r[k]
