@@ -703,14 +703,14 @@ rule("generic", "secret.generic.quoted_assignment", "Credential assigned to a qu
      [f'db_password = "{rnd(6)}#{rnd(8)}"', f"'api_key': '{rnd(32)}'", f"const AUTH_TOKEN = `{rnd(24)}`"],
      ['password = os.environ["DB_PASSWORD"]', 'api_key = ""', 'password = "${DB_PASSWORD}"', 'token_type = "refresh_token"',
       'password = "password"', 'password_field = "user_password"'],
-     min_entropy=3.0, validator="secret_value", confidence=0.7,
+     min_entropy=2.5, validator="secret_value", confidence=0.7,
      description="Generic: the value must not be a reference or a word, and must have entropy.")
 rule("generic", "secret.generic.unquoted_assignment", "Credential in an env/ini/yaml line", "generic_secret", GKW,
      r"""(?im)^[ \t#/]*(?:export\s+|set\s+)?[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}[ \t]*(?:[:=]|:=|=>)[ \t]*(?P<value>[^\s"'`#;,{}\[\]()]{8,200})[ \t]*(?:#.*)?$""",
      [f"DB_PASSWORD={rnd(10)}!{rnd(4)}", f"smtp_password: {rnd(16)}", f"REACT_APP_API_KEY={rnd(28)}"],
      ["DB_PASSWORD=$DB_PASSWORD", "password: ${PASSWORD}", "SECRET_KEY=changeme", "PASSWORD=process.env.PASSWORD",
       "token: refresh_token_ttl"],
-     min_entropy=3.0, validator="secret_value", confidence=0.6)
+     min_entropy=2.5, validator="secret_value", confidence=0.6)
 rule("generic", "secret.generic.comparison", "Credential compared with a literal", "generic_secret", GKW,
      r"""(?i)""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,20}\s*(?:==|!=|===|!==|\.equals\()\s*["'](?P<value>[^"'\s]{6,200})["']""",
      [f'if password == "{rnd(4)}{rnd(4, string.digits)}!":'], ['if password == "":', 'if token == "null":'],
@@ -723,7 +723,7 @@ rule("generic", "secret.generic.xml_config", "Credential in an XML/.NET config a
      ["password", "secret", "apikey", "token", "connectionString"],
      r"""(?i)<add\s+key\s*=\s*"[A-Za-z0-9_.\-]{0,40}(?:passw(?:or)?d|pwd|secret|api_?key|token)[A-Za-z0-9_.\-]{0,20}"\s+value\s*=\s*"(?P<value>[^"]{6,200})\"""",
      [f'<add key="SmtpPassword" value="{rnd(14)}" />'], ['<add key="SmtpPassword" value="" />'],
-     min_entropy=3.0, validator="secret_value")
+     min_entropy=2.5, validator="secret_value")
 
 # ================================================================ PII
 def luhn_complete(prefix, length):

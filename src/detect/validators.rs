@@ -1077,7 +1077,10 @@ pub fn secret_value(s: &str) -> bool {
     .iter()
     .filter(|&&x| x)
     .count();
-    classes >= 2
+    // Entropy is capped by log2(length), so short passwords get a length-aware gate: at least
+    // 85% of the maximum for their length, never more than 3 bits.
+    let floor = (0.85 * (v.len() as f64).log2()).min(3.0);
+    classes >= 2 && shannon_entropy(v) >= floor
 }
 
 fn is_uuid(s: &str) -> bool {
@@ -1291,6 +1294,8 @@ mod tests {
         assert!(!secret_value("DB_PASSWORD"));
         assert!(!secret_value("hunter"));
         assert!(!secret_value("refresh_token"));
+        assert!(secret_value("Rrhh1234"));
+        assert!(!secret_value("aaaa1111"));
         assert!(!secret_value("cms_user_password"));
         assert!(!secret_value(
             "arn:aws:iam::aws:policy/IAMUserChangePassword"
