@@ -977,8 +977,8 @@ rule("intl", "pii.sg.nric", "Singapore NRIC/FIN", "sg_fin", [],
 rule("contact", "pii.email.address", "E-mail address", "email", ["@"],
      r"(?:^|[^A-Za-z0-9._%+\-])(?P<value>[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[a-z0-9]{2,30}))\b",
      ["write to jane.doe@corp-mail.co.uk today", "a@xn--d1acufc.xn--p1ai"],
-     ["user@localhost", "@mention in chat", "git@github.com:org/repo.git", "image@2x.png", "admin@example.com"],
-     allow=[r"(?i)^(?:git|noreply|no-reply)@", r"(?i)@(?:[a-z0-9\-]+\.)?example\.(?:com|org|net)$", r"(?i)@\d+x\.(?:png|jpe?g|gif|webp|svg)$", r"(?i)\.(?:png|jpe?g|gif|svg|webp|css|js)$"])
+     ["user@localhost", "@mention in chat", "git@github.com:org/repo.git", "image@2x.png"],
+     allow=[r"(?i)^(?:git|noreply|no-reply)@", r"(?i)@\d+x\.(?:png|jpe?g|gif|webp|svg)$", r"(?i)\.(?:png|jpe?g|gif|svg|webp|css|js)$"])
 PHONE_CTX = r"(?i)phone|\btel\b|tel[.:]|telephone|mobile|\bcell\b|\bcall\b|fax|telefon|téléphone|handy|whatsapp|contact|number|\bph\b|ring|sms|text me|reach me|\bnum(?:ber|éro)\b|номер|電話"
 rule("contact", "pii.phone.e164", "Phone number with country code", "phone", ["+"],
      r"(?:^|[^0-9A-Za-z+])(?P<value>\+[1-9]\d{0,2}[ .\-]?(?:\(0?\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,4})(?:[^0-9A-Za-z]|$)",
@@ -996,9 +996,9 @@ rule("contact", "pii.phone.us_formatted", "US phone number (formatted)", "phone"
 rule("net", "pii.net.ipv4", "IPv4 address", "ip_address", ["."],
      r"(?:^|[^0-9A-Za-z.\-_/:])(?P<value>(?:\d{1,3}\.){3}\d{1,3})(?:[^0-9A-Za-z.\-_]|\.(?:\s|$)|$)",
      ["client 203.0.113.42 connected", "ssh root@10.20.30.40"], ["version 1.2.3.4", "v1.2.3.4", "0.0.0.0", "300.1.1.1", "1.2.3.4.5"],
-     validator="ipv4", allow=[r"^\d\.\d\.\d{1,2}\.\d{1,3}$"])
+     validator="ipv4", allow=[r"^\d\.\d\.\d\.\d$"])
 FILES["net"][-1]["keywords"] = []
-FILES["net"][-1]["description"] = "Short four-part numbers (1.2.3.4 style) are usually versions and are not reported."
+FILES["net"][-1]["description"] = "Four single-digit parts (1.2.3.4) are versions or placeholders, and a letter before (v1.2.3.4) rules it out."
 rule("net", "pii.net.ipv6", "IPv6 address", "ip_address", [":"],
      r"(?i)(?:^|[^0-9A-Za-z:.\-_])(?P<value>(?:[0-9a-f]{1,4}:){1,7}:?(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?(?:(?:\d{1,3}\.){3}\d{1,3})?|::(?:[0-9a-f]{1,4}:){0,5}(?:[0-9a-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3}))(?:[^0-9A-Za-z:.\-_]|\.(?:\s|$)|$)",
      ["host 2001:db8:85a3::8a2e:370:7334 up", "addr fe80:0:0:0:200:f8ff:fe21:67cf"], ["std::vector", "12:30:45", "a::b"],
