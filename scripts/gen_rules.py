@@ -825,7 +825,7 @@ while nhs_digits is None:
         nhs_digits = "".join(map(str, d)) + str(c)
 nhs = f"{nhs_digits[:3]} {nhs_digits[3:6]} {nhs_digits[6:]}"
 nhs_bad = nhs[:-1] + str((int(nhs[-1]) + 1) % 10)
-rule("uk", "pii.uk.nhs", "UK NHS number", "uk_nhs", [],
+rule("uk", "pii.uk.nhs", "UK NHS number", "uk_nhs", ["nhs", "health", "patient", "hospital", "gp", "medical"],
      r"(?:^|[^0-9A-Za-z\-.])(?P<value>\d{3} \d{3} \d{4}|\d{3}-\d{3}-\d{4}|\d{10})(?:[^0-9A-Za-z\-]|$)",
      [f"NHS number {nhs}", f"NHS no {nhs_digits}"], [f"NHS number {nhs_bad}"], validator="uk_nhs",
      context=r"(?i)\bnhs\b|health|patient|hospital|\bgp\b|medical", context_window=60)
@@ -945,7 +945,7 @@ while aad is None:
     for c in string.digits:
         if verhoeff_ok(b + c):
             aad = b + c
-rule("in", "pii.in.aadhaar", "Indian Aadhaar number", "in_aadhaar", [],
+rule("in", "pii.in.aadhaar", "Indian Aadhaar number", "in_aadhaar", ["aadhaar", "aadhar", "uid", "आधार", "unique identification"],
      r"(?:^|[^0-9A-Za-z\-.])(?P<value>[2-9]\d{3} \d{4} \d{4}|[2-9]\d{3}-\d{4}-\d{4}|[2-9]\d{11})(?:[^0-9A-Za-z\-]|$)",
      [f"Aadhaar {aad[:4]} {aad[4:8]} {aad[8:]}", f"aadhaar: {aad}"], [f"Aadhaar {aad[:-1]}{(int(aad[-1]) + 1) % 10}"],
      validator="aadhaar", context=r"(?i)aadhaa?r|\buidai?\b|आधार|unique identification", context_window=60)
@@ -959,7 +959,7 @@ def sin():
 
 
 sn = sin()
-rule("intl", "pii.ca.sin", "Canadian SIN", "ca_sin", [],
+rule("intl", "pii.ca.sin", "Canadian SIN", "ca_sin", ["sin", "social insurance", "NAS", "assurance sociale"],
      r"(?:^|[^0-9A-Za-z\-.])(?P<value>\d{3} \d{3} \d{3}|\d{3}-\d{3}-\d{3})(?:[^0-9A-Za-z\-]|$)", [f"SIN {sn[:3]} {sn[3:6]} {sn[6:]}"],
      [f"SIN {sn[:3]} {sn[3:6]} {sn[6:8]}{(int(sn[8]) + 1) % 10}"], validator="ca_sin",
      context=r"(?i)\bsin\b|social\s+insurance|\bNAS\b|assurance\s+sociale", context_window=60)
@@ -989,7 +989,10 @@ rule("contact", "pii.phone.national", "Phone number (national form, with context
      ["phone: (555) 123-4567", "Tel. 020 7946 0958", "mobile 0612345678", "call me at 415-555-0132"],
      ["order (555) 123-4567", "ISBN 020 7946 0958", "2024-01-15"], context=PHONE_CTX, context_window=60, min_entropy=1.5,
      validator="phone")
-FILES["contact"][-1]["keywords"] = []
+# The context words double as prefilter keywords: the rule cannot fire without one.
+FILES["contact"][-1]["keywords"] = ["phone", "tel", "mobile", "cell", "call", "fax", "telefon", "téléphone", "handy",
+                                    "whatsapp", "contact", "number", "ph", "ring", "sms", "text me", "reach me", "num",
+                                    "номер", "電話"]
 rule("contact", "pii.phone.us_formatted", "US phone number (formatted)", "phone", ["("],
      r"(?:^|[^0-9A-Za-z])(?P<value>\(\d{3}\)\s?\d{3}-\d{4})(?:[^0-9A-Za-z]|$)", ["reach (415) 555-0199 anytime"],
      ["f(415) 555-01990"], confidence=0.7)
