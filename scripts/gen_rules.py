@@ -922,6 +922,10 @@ pn = pnr()
 rule("eu", "pii.se.personnummer", "Swedish personnummer", "se_personnummer", [],
      r"(?:^|[^0-9A-Za-z\-])(?P<value>(?:19|20)?\d{6}[\-+]\d{4})(?:[^0-9A-Za-z\-]|$)", [f"pnr {pn[:6]}-{pn[6:]}"],
      [f"pnr {pn[:6]}-{pn[6:9]}{(int(pn[9]) + 1) % 10}"], validator="se_personnummer")
+rule("eu", "pii.se.personnummer_full", "Swedish personnummer (12 digits)", "se_personnummer", [],
+     r"(?:^|[^0-9A-Za-z\-.])(?P<value>(?:19|20)\d{10})(?:[^0-9A-Za-z\-]|\.(?:\D|$)|$)", [f"pnr: 19{pn}"],
+     [f"id 19{pn[:-1]}{(int(pn[-1]) + 1) % 10}", "ts 201513456789"], validator="se_personnummer", confidence=0.6,
+     description="Century, a valid date and Luhn: rare enough by chance to need no context.")
 rule("eu", "pii.se.personnummer_compact", "Swedish personnummer (compact)", "se_personnummer", ["personnummer", "pnr", "person"],
      r"(?:^|\D)(?P<value>(?:1[89]|20)\d{10}|\d{10})(?:\D|$)", [f"personnummer 19{pn}"], [f"order 19{pn}"],
      validator="se_personnummer", context=r"(?i)personnummer|\bpnr\b|personal identity|person", context_window=40)
