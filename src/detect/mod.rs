@@ -6,6 +6,7 @@
 //! context requirements and allowlists then filter. Injection rules run over a normalised copy of
 //! the text whose offsets map back to the original.
 
+pub mod gitleaks;
 pub mod normalize;
 pub mod rules;
 pub mod selftest;
@@ -280,13 +281,80 @@ fn accept(rule: &Rule, value: &str, hay: &str, ws: usize, we: usize) -> bool {
     true
 }
 
+/// Published documentation sample values (vendor docs, jwt.io): labelled non-secrets everywhere.
+const DOC_SAMPLES: [&str; 4] = [
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCY",
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ",
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+];
+
+/// Words that stand for a value rather than being one (`password = password`, `<password>`).
+const PLACEHOLDER_WORDS: [&str; 21] = [
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "changeme",
+    "change_me",
+    "changeit",
+    "placeholder",
+    "redacted",
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "true",
+    "false",
+    "dummy",
+    "example",
+    "sample",
+    "token",
+    "apikey",
+    "api_key",
+];
+
 /// Documentation samples and degenerate placeholders are never secrets.
 pub fn is_placeholder(value: &str) -> bool {
-    if value.contains("EXAMPLE") || value.contains("${") || value.contains("{{") || value.contains("<your") {
+    let v = value.trim_matches(|c| c == '"' || c == '\'');
+    if v.contains("EXAMPLE")
+        || v.contains("${")
+        || v.contains("{{")
+        || v.contains("$(")
+        || v.contains("#{")
+        || python_format_ref(v)
+        || DOC_SAMPLES.iter().any(|d| v.contains(d))
+    {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    if lower.contains("<your")
+        || lower.contains("your_")
+        || lower.contains("your-")
+        || lower.starts_with("insert")
+        || lower.ends_with("_here")
+        || lower.ends_with("-here")
+        || PLACEHOLDER_WORDS.contains(&lower.as_str())
+    {
+        return true;
+    }
+    // Template or shell references: `<password>`, `[TOKEN]`, `%DB_PASS%`, `$DB_PASS`, `%s`.
+    let wrapped = |o: char, c: char| v.len() >= 2 && v.starts_with(o) && v.ends_with(c);
+    if wrapped('<', '>') || wrapped('[', ']') || wrapped('{', '}') || wrapped('%', '%') {
+        return true;
+    }
+    if v.starts_with('$') && v.len() > 1 && v[1..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return true;
+    }
+    if v == "%s" || v.starts_with("%s") {
+        return true;
+    }
+    // Masked values: `****`, `xxxx-xxxx`, `••••`.
+    if !v.is_empty() && v.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '_' | '#' | '•')) {
         return true;
     }
     // One character repeated over at least 40% of the longest token.
-    let longest = value.split(|c: char| !c.is_ascii_alphanumeric()).max_by_key(|t| t.len()).unwrap_or("");
+    let longest = v.split(|c: char| !c.is_ascii_alphanumeric()).max_by_key(|t| t.len()).unwrap_or("");
     if longest.len() >= 8 {
         let mut counts = [0usize; 128];
         for b in longest.bytes() {
@@ -297,6 +365,21 @@ pub fn is_placeholder(value: &str) -> bool {
         }
     }
     false
+}
+
+/// `%(name)s`: a Python format reference, not a value.
+fn python_format_ref(v: &str) -> bool {
+    let Some(i) = v.find("%(") else {
+        return false;
+    };
+    let rest = &v[i + 2..];
+    match rest.find(')') {
+        Some(j) => {
+            rest[..j].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && matches!(rest.as_bytes().get(j + 1), Some(b's' | b'd' | b'r'))
+        }
+        None => false,
+    }
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {
@@ -515,5 +598,14 @@ negative_examples = ["12"]
         assert!(is_placeholder("xxxxxxxxxxxxxxxxxxxxxxxx"));
         assert!(is_placeholder("${API_KEY}"));
         assert!(!is_placeholder("ghp_a8Fk2Lq9Zx7Pw3VnR5tY1uI0oP9aS8dF7gH6"));
+        assert!(is_placeholder("<password>"));
+        assert!(is_placeholder("%(db_password)s"));
+        assert!(!is_placeholder("django-insecure-_du9e^cmago!%(^+=gr@cu@v9"));
+        assert!(is_placeholder("****"));
+        assert!(is_placeholder("password"));
+        assert!(is_placeholder("$DB_PASS"));
+        assert!(is_placeholder("sk_test_4eC39HqLyjWDarjtT1zdp7dc"));
+        assert!(!is_placeholder("$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW"));
+        assert!(!is_placeholder("Tr0ub4dor&3"));
     }
 }
