@@ -508,6 +508,8 @@ struct GState {
     tr: i64,
     /// Set inside Form XObjects that are off via their own /OC.
     oc_hidden: bool,
+    /// Reasons inherited from the context (a hidden annotation's appearance).
+    extra: Visibility,
 }
 
 /// Marked-content frame: optional-content state and /ActualText replacement.
@@ -631,8 +633,73 @@ impl<'a> Page<'a> {
             ts: 0.0,
             tr: 0,
             oc_hidden: false,
+            extra: Visibility::VISIBLE,
         };
         self.run_stream(content, resources, gs)
+    }
+
+    /// Draws an annotation's normal appearance stream into its /Rect (ISO 32000-1 §12.5.5),
+    /// with `extra` added to every glyph's visibility.
+    pub(crate) fn run_appearance(
+        &mut self,
+        stream: &'a lopdf::Stream,
+        rect: Rect,
+        extra: Visibility,
+    ) -> Result<(), ExtractError> {
+        let doc = self.doc;
+        let d = &stream.dict;
+        let mut matrix = IDENTITY;
+        if let Some(Object::Array(m)) = dict_get(doc, d, b"Matrix") {
+            let v: Vec<f64> = m.iter().filter_map(|o| num(deref(doc, o))).collect();
+            if let [a, b, c, dd, e, f] = v.as_slice() {
+                matrix = [*a, *b, *c, *dd, *e, *f];
+            }
+        }
+        let bbox = match dict_get(doc, d, b"BBox") {
+            Some(Object::Array(bb)) => {
+                let v: Vec<f64> = bb.iter().filter_map(|o| num(deref(doc, o))).collect();
+                match v.as_slice() {
+                    [x0, y0, x1, y1] => Rect::new(*x0, *y0, *x1, *y1),
+                    _ => return Ok(()),
+                }
+            }
+            _ => return Ok(()),
+        };
+        let tb = bbox.transformed(&matrix);
+        let (bw, bh) = (tb.x1 - tb.x0, tb.y1 - tb.y0);
+        if bw <= 1e-6 || bh <= 1e-6 {
+            return Ok(());
+        }
+        let sx = (rect.x1 - rect.x0) / bw;
+        let sy = (rect.y1 - rect.y0) / bh;
+        let a = [sx, 0.0, 0.0, sy, rect.x0 - tb.x0 * sx, rect.y0 - tb.y0 * sy];
+        let Some(data) = decode_stream(doc, stream, self.budget)? else {
+            return Ok(());
+        };
+        let res = dict_get(doc, d, b"Resources").and_then(|o| o.as_dict().ok());
+        let gs = GState {
+            ctm: mul(&matrix, &a),
+            clip: self.page_box,
+            fill_space: ColorSpace::Gray,
+            stroke_space: ColorSpace::Gray,
+            fill_lum: Some(0.0),
+            stroke_lum: Some(0.0),
+            fill_alpha: 1.0,
+            stroke_alpha: 1.0,
+            font: None,
+            font_size: 0.0,
+            tc: 0.0,
+            tw: 0.0,
+            th: 1.0,
+            tl: 0.0,
+            ts: 0.0,
+            tr: 0,
+            oc_hidden: false,
+            extra,
+        };
+        let mut gs = gs;
+        gs.clip = gs.clip.intersect(&bbox.transformed(&gs.ctm));
+        self.run_stream(&data, res, gs)
     }
 
     fn font(&mut self, resources: Option<&'a Dictionary>, name: &[u8]) -> Option<Rc<Font>> {
@@ -1168,7 +1235,10 @@ impl<'a> Page<'a> {
             } else {
                 (1.0, 0.0)
             };
-            let adv_vec = (tx * m[0] + ty * m[2], tx * m[1] + ty * m[3]);
+            // Layout measures the glyph's own width: Tc/Tw spacing shows up as a gap, which is
+            // how letter-spaced and word-spaced text separates words.
+            let (gx, gy) = if font.vertical { (0.0, -fs) } else { (w0 * gs.th, 0.0) };
+            let adv_vec = (gx * m[0] + gy * m[2], gx * m[1] + gy * m[3]);
             let adv = adv_vec.0.hypot(adv_vec.1);
             let gw = if font.vertical { fs } else { w0 * gs.th };
             let h = fs * font.size_scale.min(1.0);
@@ -1222,6 +1292,7 @@ impl<'a> Page<'a> {
             if hidden_mc {
                 vis = vis.with(Hidden::OptionalContentOff);
             }
+            vis = vis.union(gs.extra);
             if vis != Visibility::hidden(Hidden::InvisibleRenderMode) {
                 ocr_candidate = false;
             }

@@ -457,6 +457,10 @@ impl Font {
             .and_then(|o| o.as_name().ok())
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .unwrap_or_default();
+        // `/ToUnicode /Identity-H` (a name, not a stream) means the codes are UCS-2.
+        let identity_tu = get(doc, dict, b"ToUnicode")
+            .and_then(|o| o.as_name().ok())
+            .is_some_and(|n| n.starts_with(b"Identity"));
         let to_unicode = get(doc, dict, b"ToUnicode")
             .and_then(|o| o.as_stream().ok())
             .and_then(|s| decode_stream(doc, s, budget).ok().flatten())
@@ -483,12 +487,15 @@ impl Font {
         };
         match kind {
             FontKind::Composite => font.load_composite(doc, dict, budget),
-            _ => font.load_simple(doc, dict, &base),
+            _ => font.load_simple(doc, dict, &base, budget),
+        }
+        if identity_tu && font.to_unicode.is_none() && kind == FontKind::Composite {
+            font.cid_enc = CidEncoding::Ucs2;
         }
         font
     }
 
-    fn load_simple(&mut self, doc: &Document, dict: &Dictionary, base: &str) {
+    fn load_simple(&mut self, doc: &Document, dict: &Dictionary, base: &str, budget: &Budget) {
         if self.kind == FontKind::Type3 {
             if let Some(Object::Array(m)) = get(doc, dict, b"FontMatrix") {
                 let m: Vec<f64> = m.iter().filter_map(|o| num(deref(doc, o))).collect();
@@ -573,11 +580,27 @@ impl Font {
         } else {
             Some(&tables::STANDARD)
         };
+        // An embedded Type1 program's own encoding is the base when the dictionary names none
+        // (TeX math fonts rely on it).
+        let builtin = if base_t.is_none() {
+            desc.and_then(|d| get(doc, d, b"FontFile"))
+                .and_then(|o| o.as_stream().ok())
+                .and_then(|s| decode_stream(doc, s, budget).ok().flatten())
+                .map(|data| type1_builtin_encoding(&data))
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let table = base_t.or(fallback);
         let mut map: Box<[Option<String>; 256]> = Box::new(std::array::from_fn(|_| None));
         if let Some(t) = table {
             for (c, slot) in map.iter_mut().enumerate() {
                 *slot = table_text(t, c);
+            }
+        }
+        for (c, name) in builtin {
+            if let Some(slot) = map.get_mut(c) {
+                *slot = glyph_to_unicode(&name);
             }
         }
         for (c, name) in diffs {
@@ -739,6 +762,30 @@ impl Font {
             unmapped,
         }
     }
+}
+
+/// `dup CODE /name put` entries of a Type1 font program's cleartext part.
+fn type1_builtin_encoding(data: &[u8]) -> Vec<(usize, Vec<u8>)> {
+    let clear = match memchr::memmem::find(data, b"eexec") {
+        Some(p) => data.get(..p).unwrap_or(&[]),
+        None => data.get(..data.len().min(64 * 1024)).unwrap_or(&[]),
+    };
+    let mut out = Vec::new();
+    let words: Vec<&[u8]> = clear
+        .split(|c| c.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for w in words.windows(4) {
+        if let [b"dup", code, name, b"put"] = w {
+            let code = std::str::from_utf8(code).ok().and_then(|c| c.parse::<usize>().ok());
+            if let (Some(code), Some(name)) = (code, name.strip_prefix(b"/")) {
+                if code < 256 {
+                    out.push((code, name.to_vec()));
+                }
+            }
+        }
+    }
+    out
 }
 
 fn subtype_is_truetype(doc: &Document, dict: &Dictionary) -> bool {

@@ -11,6 +11,7 @@
 
 use super::content::Glyph;
 use crate::model::{Extracted, Origin, Visibility};
+use std::collections::HashSet;
 
 /// Gap, in ems of the larger font, that separates words.
 const WORD_GAP_EM: f64 = 0.18;
@@ -61,7 +62,15 @@ pub(crate) fn emit(glyphs: &[Glyph], out: &mut Extracted, origin: &Origin) {
     let mut prev: Option<&Glyph> = None;
     let mut prev_vis = Visibility::VISIBLE;
     let mut prev_unmapped = false;
+    // Text drawn twice at the same place (fake bold, repeated watermarks) is read once.
+    let mut seen: HashSet<(String, i64, i64, Visibility)> = HashSet::new();
     for g in glyphs {
+        if !g.text.trim().is_empty() {
+            let key = (g.text.clone(), (g.x * 2.0).round() as i64, (g.y * 2.0).round() as i64, g.vis);
+            if !seen.insert(key) {
+                continue;
+            }
+        }
         if let Some(p) = prev {
             let sep = separation(p, g);
             let same_hidden = p.vis == g.vis && g.vis.is_hidden();
@@ -74,7 +83,9 @@ pub(crate) fn emit(glyphs: &[Glyph], out: &mut Extracted, origin: &Origin) {
                 Sep::Line => "\n",
                 Sep::Para => "\n\n",
             };
-            if !s.is_empty() {
+            if (sep == Sep::Line || sep == Sep::Para) && dehyphenate(out, g) {
+                // Joined a word broken across lines; no separator.
+            } else if !s.is_empty() {
                 if same_hidden {
                     let s = if out.text.ends_with(' ') && s != " " {
                         s
@@ -97,17 +108,60 @@ pub(crate) fn emit(glyphs: &[Glyph], out: &mut Extracted, origin: &Origin) {
             prev = Some(g);
             continue;
         }
-        let text = if g.text.chars().any(|c| c == '\0' || (c.is_control() && c != '\n' && c != '\t')) {
-            g.text
-                .chars()
-                .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-                .collect::<String>()
-        } else {
-            g.text.clone()
-        };
+        let text = clean(&g.text);
         out.push_flagged(&text, g.vis, origin, g.unmapped);
         prev = Some(g);
         prev_vis = g.vis;
         prev_unmapped = g.unmapped;
     }
+}
+
+/// Expands Latin ligatures (as pdftotext does) and drops control characters.
+fn clean(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    for c in t.chars() {
+        match c {
+            '\u{FB00}' => out.push_str("ff"),
+            '\u{FB01}' => out.push_str("fi"),
+            '\u{FB02}' => out.push_str("fl"),
+            '\u{FB03}' => out.push_str("ffi"),
+            '\u{FB04}' => out.push_str("ffl"),
+            '\u{FB05}' | '\u{FB06}' => out.push_str("st"),
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A visible line ending in a hyphen after a letter, followed by a line starting with a
+/// lowercase letter: the hyphen is a line-break artefact and is removed (pdftotext does the
+/// same). Only touches the last span when it is visible, so hidden spans are never edited.
+fn dehyphenate(out: &mut Extracted, next: &Glyph) -> bool {
+    if !next.text.chars().next().is_some_and(char::is_lowercase) || next.vis.is_hidden() {
+        return false;
+    }
+    let Some(last) = out.spans.last() else {
+        return false;
+    };
+    if last.end != out.text.len() || last.visibility.is_hidden() {
+        return false;
+    }
+    let mut tail = out.text.chars().rev();
+    let hy = tail.next();
+    let before = tail.next();
+    let is_hyphen = matches!(hy, Some('-') | Some('\u{00AD}') | Some('\u{2010}'));
+    if !is_hyphen || !before.is_some_and(char::is_alphabetic) {
+        return false;
+    }
+    let hlen = hy.map_or(0, char::len_utf8);
+    let new_len = out.text.len() - hlen;
+    out.text.truncate(new_len);
+    if let Some(last) = out.spans.last_mut() {
+        last.end = new_len;
+        if last.end <= last.start {
+            out.spans.pop();
+        }
+    }
+    true
 }

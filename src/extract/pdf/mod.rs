@@ -345,8 +345,12 @@ fn page_content(doc: &Document, page: &Dictionary, budget: &Budget) -> Result<Ve
 
 /// Extracts a PDF.
 pub fn extract(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError> {
+    let t0 = std::time::Instant::now();
     let doc = load(bytes, budget)?;
     let pages = walk_pages(&doc, budget)?;
+    if std::env::var_os("RAGSAN_PDF_TRACE").is_some() {
+        eprintln!("load {:?} pages {}", t0.elapsed(), pages.len());
+    }
     let off = ocgs_off(&doc);
     let mut out = Extracted::new();
     let mut font_cache = HashMap::new();
@@ -357,6 +361,7 @@ pub fn extract(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError>
         let content = page_content(&doc, p.dict, budget)?;
         let mut page = Page::new(&doc, budget, &off, p.page_box, &mut font_cache);
         page.run(&content, p.resources)?;
+        let drew = appearances(&doc, p.dict, &off, &mut page)?;
         for f in &page.unmapped_fonts {
             if !unmapped.contains(f) {
                 unmapped.push(f.clone());
@@ -371,7 +376,7 @@ pub fn extract(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError>
         drop(page);
         layout::emit(&glyphs, &mut out, &Origin::page(page_no));
         out.paragraph_break();
-        annotations(&doc, p.id, p.dict, page_no, &off, budget, &mut out)?;
+        annotations(&doc, p.dict, page_no, &drew, budget, &mut out)?;
         budget.check_text(out.text.len())?;
     }
     metadata(&doc, budget, &mut out);
@@ -381,6 +386,65 @@ pub fn extract(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError>
     active_content(&doc, &mut out);
     budget.check_text(out.text.len())?;
     Ok(out)
+}
+
+/// Annotation flags that keep an annotation from being shown.
+const ANNOT_HIDDEN: i64 = 2;
+const ANNOT_NOVIEW: i64 = 32;
+
+/// Draws the normal appearance of each annotation (what a reader sees of form fields, stamps,
+/// free text); hidden or no-view annotations are drawn with `Hidden::Annotation`.
+fn appearances<'a>(
+    doc: &'a Document,
+    page: &'a Dictionary,
+    off: &HashSet<ObjectId>,
+    out: &mut Page<'a>,
+) -> Result<HashSet<usize>, ExtractError> {
+    let mut drew = HashSet::new();
+    let Some(Object::Array(annots)) = dict_get(doc, page, b"Annots") else {
+        return Ok(drew);
+    };
+    for (idx, a) in annots.iter().take(MAX_TREE_NODES).enumerate() {
+        let Ok(d) = deref(doc, a).as_dict() else {
+            continue;
+        };
+        let sub = dict_get(doc, d, b"Subtype").and_then(|o| o.as_name().ok());
+        if matches!(sub, Some(b"Popup") | Some(b"Link")) {
+            continue;
+        }
+        let Some(rect) = rect_of(doc, dict_get(doc, d, b"Rect")) else {
+            continue;
+        };
+        let Some(n) = dict_get(doc, d, b"AP")
+            .and_then(|o| o.as_dict().ok())
+            .and_then(|ap| dict_get(doc, ap, b"N"))
+        else {
+            continue;
+        };
+        let stream = match n {
+            Object::Stream(s) => Some(s),
+            Object::Dictionary(states) => dict_get(doc, d, b"AS")
+                .and_then(|o| o.as_name().ok())
+                .and_then(|st| dict_get(doc, states, st))
+                .and_then(|o| o.as_stream().ok()),
+            _ => None,
+        };
+        let Some(stream) = stream else { continue };
+        let flags = dict_get(doc, d, b"F").and_then(|o| o.as_i64().ok()).unwrap_or(0);
+        let mut extra = Visibility::VISIBLE;
+        if flags & (ANNOT_HIDDEN | ANNOT_NOVIEW) != 0 {
+            extra = extra.with(Hidden::Annotation);
+        }
+        if d.get(b"OC").ok().is_some_and(|oc| content::oc_is_off(doc, off, oc)) {
+            extra = extra.with(Hidden::OptionalContentOff);
+        }
+        let before = out.glyphs.len();
+        out.run_appearance(stream, rect, extra)?;
+        if out.glyphs.get(before..).is_some_and(|g| g.iter().any(|g| !g.text.trim().is_empty())) {
+            drew.insert(idx);
+        }
+    }
+    Ok(drew)
 }
 
 fn push_hidden(out: &mut Extracted, text: &str, reason: Hidden, origin: &Origin) {
@@ -395,17 +459,16 @@ fn push_hidden(out: &mut Extracted, text: &str, reason: Hidden, origin: &Origin)
 
 fn annotations(
     doc: &Document,
-    _page_id: ObjectId,
     page: &Dictionary,
     page_no: u32,
-    off: &HashSet<ObjectId>,
+    drew: &HashSet<usize>,
     budget: &Budget,
     out: &mut Extracted,
 ) -> Result<(), ExtractError> {
     let Some(Object::Array(annots)) = dict_get(doc, page, b"Annots") else {
         return Ok(());
     };
-    for a in annots.iter().take(MAX_TREE_NODES) {
+    for (idx, a) in annots.iter().take(MAX_TREE_NODES).enumerate() {
         let Ok(d) = deref(doc, a).as_dict() else {
             continue;
         };
@@ -417,11 +480,8 @@ fn annotations(
         }
         let sub_s = String::from_utf8_lossy(sub).into_owned();
         let origin = Origin::page(page_no).with_element(format!("annotation:{sub_s}"));
-        let mut reason = Hidden::Annotation;
-        if d.get(b"OC").ok().is_some_and(|oc| content::oc_is_off(doc, off, oc)) {
-            reason = Hidden::OptionalContentOff;
-        }
-        let _ = reason;
+        let flags = dict_get(doc, d, b"F").and_then(|o| o.as_i64().ok()).unwrap_or(0);
+        let shown = flags & (ANNOT_HIDDEN | ANNOT_NOVIEW) == 0;
         for key in [b"Contents".as_slice(), b"RC"] {
             if key == b"RC" && d.has(b"Contents") {
                 continue;
@@ -433,7 +493,15 @@ fn annotations(
         }
         if sub == b"Widget" {
             if let Some(v) = field_value(doc, d) {
-                push_hidden(out, &v, Hidden::Annotation, &origin.clone().with_element("form_field"));
+                let o = origin.clone().with_element("form_field");
+                if shown && !drew.contains(&idx) && !v.trim().is_empty() {
+                    // An empty appearance is regenerated from the value by viewers: visible.
+                    out.paragraph_break();
+                    out.push(v.trim(), Visibility::VISIBLE, &o);
+                    out.paragraph_break();
+                } else {
+                    push_hidden(out, &v, Hidden::Annotation, &o);
+                }
             }
         }
         if sub == b"FileAttachment" {
