@@ -1033,16 +1033,18 @@ impl<'a> Page<'a> {
                 b"BDC" => {
                     let tag = args.first();
                     let props = args.get(1);
-                    let resolved: Option<&Object> = match props {
+                    // Keep the reference: default OCG state is keyed by object id.
+                    let raw: Option<&Object> = match props {
                         Some(Operand::Name(nm)) => resources
                             .and_then(|r| dict_get(doc, r, b"Properties"))
                             .and_then(|o| o.as_dict().ok())
-                            .and_then(|d| dict_get(doc, d, nm)),
+                            .and_then(|d| d.get(nm).ok()),
                         _ => None,
                     };
+                    let resolved = raw.map(|o| deref(doc, o));
                     let mut hidden = false;
                     if tag == Some(&Operand::Name(b"OC".to_vec())) {
-                        if let Some(o) = resolved {
+                        if let Some(o) = raw {
                             hidden = self.oc_off(o);
                         }
                     }
@@ -1171,7 +1173,7 @@ impl<'a> Page<'a> {
             return;
         }
         for g in self.glyphs.iter_mut() {
-            if !g.text.trim().is_empty() && area.contains_rect(&g.bbox, 0.5) {
+            if area.contains_rect(&g.bbox, 0.5) {
                 g.vis = g.vis.with(Hidden::Covered);
             }
         }
@@ -1192,7 +1194,7 @@ impl<'a> Page<'a> {
                 // Invisible text under a scanned image is the OCR layer of that scan.
                 g.vis = Visibility::VISIBLE;
                 g.ocr_candidate = false;
-            } else if opaque && !g.text.trim().is_empty() {
+            } else if opaque {
                 g.vis = g.vis.with(Hidden::Covered);
             }
         }
@@ -1278,7 +1280,7 @@ impl<'a> Page<'a> {
                     }
                 }
             }
-            if size < TINY_FONT_PT && !code.text.trim().is_empty() {
+            if size < TINY_FONT_PT {
                 vis = vis.with(Hidden::TinyFont);
             }
             if !font.vertical && gs.th.abs() < 0.1 {

@@ -407,6 +407,8 @@ pub(crate) struct Font {
     pub(crate) width_scale: f64,
     /// Type3 vertical scale relative to a 1000-unit em, for the effective size.
     pub(crate) size_scale: f64,
+    /// Standard metrics for a base-14 font without /Widths.
+    metrics: Option<&'static [u16; 95]>,
 }
 
 /// One decoded code of a shown string.
@@ -484,6 +486,7 @@ impl Font {
             default_width: 1000.0,
             width_scale: 0.001,
             size_scale: 1.0,
+            metrics: None,
         };
         match kind {
             FontKind::Composite => font.load_composite(doc, dict, budget),
@@ -521,6 +524,13 @@ impl Font {
             .and_then(|d| get(doc, d, b"MissingWidth"))
             .and_then(num)
             .filter(|w| *w > 0.0);
+        if self.widths.is_empty() && self.kind == FontKind::Simple && !base.contains("Courier") {
+            self.metrics = Some(if base.contains("Times") || base.contains("Roman") {
+                &tables::TIMES_ASCII
+            } else {
+                &tables::HELVETICA_ASCII
+            });
+        }
         self.default_width = missing.unwrap_or(if self.widths.is_empty() {
             base14_width(base)
         } else {
@@ -753,6 +763,11 @@ impl Font {
                 .checked_sub(self.first_char)
                 .and_then(|k| self.widths.get(k as usize).copied())
                 .filter(|w| *w > 0.0 || self.kind == FontKind::Type3)
+                .or_else(|| {
+                    let m = self.metrics?;
+                    let c = text.chars().next()? as usize;
+                    m.get(c.checked_sub(0x20)?).map(|w| *w as f64)
+                })
                 .unwrap_or(self.default_width),
         };
         Code {

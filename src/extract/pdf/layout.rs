@@ -66,7 +66,9 @@ pub(crate) fn emit(glyphs: &[Glyph], out: &mut Extracted, origin: &Origin) {
     let mut seen: HashSet<(String, i64, i64, Visibility)> = HashSet::new();
     for g in glyphs {
         if !g.text.trim().is_empty() {
-            let key = (g.text.clone(), (g.x * 2.0).round() as i64, (g.y * 2.0).round() as i64, g.vis);
+            // Same place means within a fifth of the glyph size.
+            let q = (g.size * 0.2).max(1e-3);
+            let key = (g.text.clone(), (g.x / q).round() as i64, (g.y / q).round() as i64, g.vis);
             if !seen.insert(key) {
                 continue;
             }
