@@ -100,7 +100,10 @@ impl Rect {
         x >= self.x0 - tol && x <= self.x1 + tol && y >= self.y0 - tol && y <= self.y1 + tol
     }
     fn contains_rect(&self, o: &Rect, tol: f64) -> bool {
-        o.x0 >= self.x0 - tol && o.x1 <= self.x1 + tol && o.y0 >= self.y0 - tol && o.y1 <= self.y1 + tol
+        o.x0 >= self.x0 - tol
+            && o.x1 <= self.x1 + tol
+            && o.y0 >= self.y0 - tol
+            && o.y1 <= self.y1 + tol
     }
     fn transformed(&self, m: &Matrix) -> Rect {
         let mut r = Rect::empty();
@@ -135,12 +138,6 @@ pub(crate) struct Glyph {
     pub(crate) unmapped: bool,
     /// Hidden only by render mode 3/7: an OCR layer if an image lies under it.
     ocr_candidate: bool,
-}
-
-impl Glyph {
-    fn center(&self) -> (f64, f64) {
-        ((self.bbox.x0 + self.bbox.x1) / 2.0, (self.bbox.y0 + self.bbox.y1) / 2.0)
-    }
 }
 
 /// Content-stream operand.
@@ -270,10 +267,7 @@ impl<'a> Lexer<'a> {
 
     fn word(&mut self) -> &'a [u8] {
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(super::fonts::is_regular)
-        {
+        while self.peek().is_some_and(super::fonts::is_regular) {
             self.pos += 1;
         }
         self.data.get(start..self.pos).unwrap_or(&[])
@@ -284,7 +278,11 @@ impl<'a> Lexer<'a> {
         self.pos += 1;
         while self.pos < self.data.len() {
             let w = self.data.get(self.pos..self.pos + 3);
-            if let Some(&[a, b'E', b'I']) = w.map(|s| <[u8; 3]>::try_from(s).unwrap_or([0; 3])).as_ref().map(|a| a.as_slice()) {
+            if let Some(&[a, b'E', b'I']) = w
+                .map(|s| <[u8; 3]>::try_from(s).unwrap_or([0; 3]))
+                .as_ref()
+                .map(|a| a.as_slice())
+            {
                 let after = self.data.get(self.pos + 3).copied();
                 if a.is_ascii_whitespace() && after.is_none_or(|c| c.is_ascii_whitespace()) {
                     self.pos += 3;
@@ -384,9 +382,7 @@ impl<'a> Lexer<'a> {
                     if first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.' {
                         let s = std::str::from_utf8(w).unwrap_or("0");
                         Operand::Num(parse_num(s))
-                    } else if w == b"true" || w == b"false" || w == b"null" {
-                        Operand::Other
-                    } else if !stack.is_empty() {
+                    } else if w == b"true" || w == b"false" || w == b"null" || !stack.is_empty() {
                         Operand::Other
                     } else {
                         if w == b"ID" {
@@ -796,11 +792,7 @@ impl<'a> Page<'a> {
             };
             // `n(0)` is the last operand, `n(1)` the one before, and so on.
             match op.as_slice() {
-                b"q" => {
-                    if stack.len() < MAX_GSTATE_DEPTH {
-                        stack.push(gs.clone());
-                    }
-                }
+                b"q" if stack.len() < MAX_GSTATE_DEPTH => stack.push(gs.clone()),
                 b"Q" => {
                     if let Some(g) = stack.pop() {
                         gs = g;
@@ -880,8 +872,7 @@ impl<'a> Page<'a> {
                     let fills = !matches!(op.as_slice(), b"n" | b"S" | b"s");
                     if fills && path_is_rect && path_parts == 1 && !path.is_empty() {
                         let area = path.intersect(&gs.clip);
-                        if gs.fill_alpha >= 0.99 && !gs.oc_hidden && !mc.iter().any(|m| m.hidden)
-                        {
+                        if gs.fill_alpha >= 0.99 && !gs.oc_hidden && !mc.iter().any(|m| m.hidden) {
                             self.paint_opaque(&area, gs.fill_lum);
                         }
                     }
@@ -971,7 +962,9 @@ impl<'a> Page<'a> {
                 b"Tr" => gs.tr = n(0) as i64,
                 b"Tf" => {
                     gs.font_size = n(0);
-                    if let Some(Operand::Name(name)) = args.len().checked_sub(2).and_then(|i| args.get(i)) {
+                    if let Some(Operand::Name(name)) =
+                        args.len().checked_sub(2).and_then(|i| args.get(i))
+                    {
                         gs.font = self.font(resources, name);
                     }
                 }
@@ -1111,7 +1104,8 @@ impl<'a> Page<'a> {
                 let d = &stream.dict;
                 let opaque = !d.has(b"SMask")
                     && !d.has(b"Mask")
-                    && !dict_get(doc, d, b"ImageMask").is_some_and(|o| matches!(o, Object::Boolean(true)));
+                    && !dict_get(doc, d, b"ImageMask")
+                        .is_some_and(|o| matches!(o, Object::Boolean(true)));
                 let unit = Rect::new(0.0, 0.0, 1.0, 1.0).transformed(&gs.ctm);
                 if !gs.oc_hidden && !mc.iter().any(|m| m.hidden) {
                     self.paint_image(&unit.intersect(&gs.clip), opaque);
@@ -1145,7 +1139,7 @@ impl<'a> Page<'a> {
                         inner.clip = inner.clip.intersect(&r);
                     }
                 }
-                if let Some(oc) = d.get(b"OC").ok() {
+                if let Ok(oc) = d.get(b"OC") {
                     if self.oc_off(oc) {
                         inner.oc_hidden = true;
                     }
@@ -1239,12 +1233,17 @@ impl<'a> Page<'a> {
             };
             // Layout measures the glyph's own width: Tc/Tw spacing shows up as a gap, which is
             // how letter-spaced and word-spaced text separates words.
-            let (gx, gy) = if font.vertical { (0.0, -fs) } else { (w0 * gs.th, 0.0) };
+            let (gx, gy) = if font.vertical {
+                (0.0, -fs)
+            } else {
+                (w0 * gs.th, 0.0)
+            };
             let adv_vec = (gx * m[0] + gy * m[2], gx * m[1] + gy * m[3]);
             let adv = adv_vec.0.hypot(adv_vec.1);
             let gw = if font.vertical { fs } else { w0 * gs.th };
             let h = fs * font.size_scale.min(1.0);
-            let bbox = Rect::new(0.0, trm_rise - 0.2 * h, gw.max(0.0), trm_rise + 0.7 * h).transformed(&m);
+            let bbox =
+                Rect::new(0.0, trm_rise - 0.2 * h, gw.max(0.0), trm_rise + 0.7 * h).transformed(&m);
             // Visibility.
             let mut vis = Visibility::VISIBLE;
             let mut ocr_candidate = false;
@@ -1340,7 +1339,10 @@ fn resolve_cs(doc: &Document, cs: Option<&Object>, depth: u8) -> ColorSpace {
             _ => ColorSpace::Unknown,
         },
         Some(Object::Array(a)) => {
-            let kind = a.first().map(|o| deref(doc, o)).and_then(|o| o.as_name().ok());
+            let kind = a
+                .first()
+                .map(|o| deref(doc, o))
+                .and_then(|o| o.as_name().ok());
             match kind {
                 Some(b"ICCBased") => {
                     let n = a
@@ -1381,16 +1383,15 @@ pub(crate) fn oc_is_off(doc: &Document, off: &HashSet<ObjectId>, obj: &Object) -
     if d.has_type(b"OCMD") {
         let ids: Vec<ObjectId> = match d.get(b"OCGs") {
             Ok(Object::Reference(id)) => vec![*id],
-            Ok(Object::Array(a)) => a
-                .iter()
-                .filter_map(|o| o.as_reference().ok())
-                .collect(),
+            Ok(Object::Array(a)) => a.iter().filter_map(|o| o.as_reference().ok()).collect(),
             _ => return false,
         };
         if ids.is_empty() {
             return false;
         }
-        let policy = dict_get(doc, d, b"P").and_then(|o| o.as_name().ok()).unwrap_or(b"AnyOn");
+        let policy = dict_get(doc, d, b"P")
+            .and_then(|o| o.as_name().ok())
+            .unwrap_or(b"AnyOn");
         let is_off = |id: &ObjectId| off.contains(id);
         return match policy {
             b"AllOn" => ids.iter().any(is_off),
@@ -1408,7 +1409,7 @@ mod tests {
 
     #[test]
     fn lexer_reads_operands_and_skips_inline_images() {
-        let src = b"BT /F1 12 Tf [(Hel) -250 <6C6F>] TJ ET BI /W 1 /H 1 ID \x00\xffEI Q /P <</MCID 3>> BDC";
+        let src = b"BT /F1 12 Tf [(Hel) -250 <6C6F>] TJ ET BI /W 1 /H 1 ID \x00\xff EI Q /P <</MCID 3>> BDC";
         let mut lx = Lexer::new(src);
         let mut ops = Vec::new();
         while let Some((op, args)) = lx.next_op() {
@@ -1448,7 +1449,10 @@ mod tests {
 
     #[test]
     fn matrices_compose() {
-        let m = mul(&[2.0, 0.0, 0.0, 2.0, 0.0, 0.0], &[1.0, 0.0, 0.0, 1.0, 10.0, 20.0]);
+        let m = mul(
+            &[2.0, 0.0, 0.0, 2.0, 0.0, 0.0],
+            &[1.0, 0.0, 0.0, 1.0, 10.0, 20.0],
+        );
         assert_eq!(apply(&m, 1.0, 1.0), (12.0, 22.0));
     }
 

@@ -416,8 +416,11 @@ mod tests {
     #[test]
     fn ascii_codecs() {
         assert_eq!(ascii_hex(b"48 65 6c6C6f>"), b"Hello");
-        assert_eq!(ascii85(b"<~87cURD]i,\"Ebo80~>"), b"Hello world");
-        assert_eq!(run_length(&[2, b'a', b'b', b'c', 254, b'x', 128], 100).unwrap(), b"abcxxx");
+        assert_eq!(ascii85(b"<~87cURD]i,\"Ebo80~>"), b"Hello World!");
+        assert_eq!(
+            run_length(&[2, b'a', b'b', b'c', 254, b'x', 128], 100).unwrap(),
+            b"abcxxx"
+        );
     }
 
     #[test]

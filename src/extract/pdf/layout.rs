@@ -39,7 +39,11 @@ fn separation(prev: &Glyph, g: &Glyph) -> Sep {
     if turned || perp.abs() > LINE_SHIFT_EM * em {
         // Superscripts and subscripts shift less than a line and keep going forward.
         if !turned && perp.abs() < 0.9 * em && along > -0.5 * em && along < 2.0 * em {
-            return if along > WORD_GAP_EM * em { Sep::Space } else { Sep::None };
+            return if along > WORD_GAP_EM * em {
+                Sep::Space
+            } else {
+                Sep::None
+            };
         }
         if -perp > PARA_GAP_EM * em || perp > 4.0 * em {
             return Sep::Para;
@@ -65,10 +69,17 @@ pub(crate) fn emit(glyphs: &[Glyph], out: &mut Extracted, origin: &Origin) {
     // Text drawn twice at the same place (fake bold, repeated watermarks) is read once.
     let mut seen: HashSet<(String, i64, i64, Visibility)> = HashSet::new();
     for g in glyphs {
-        if !g.text.trim().is_empty() {
+        // Only visible, normally advancing glyphs are deduplicated: squeezed or hidden text
+        // piles glyphs on one spot and must keep every letter.
+        if g.vis.is_visible() && g.adv > 0.1 * g.size && !g.text.trim().is_empty() {
             // Same place means within a fifth of the glyph size.
             let q = (g.size * 0.2).max(1e-3);
-            let key = (g.text.clone(), (g.x / q).round() as i64, (g.y / q).round() as i64, g.vis);
+            let key = (
+                g.text.clone(),
+                (g.x / q).round() as i64,
+                (g.y / q).round() as i64,
+                g.vis,
+            );
             if !seen.insert(key) {
                 continue;
             }

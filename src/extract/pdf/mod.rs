@@ -180,14 +180,15 @@ fn load(bytes: &[u8], budget: &Budget) -> Result<Document, ExtractError> {
 
 /// A page found by the page-tree walk with its inherited attributes.
 struct PageInfo<'a> {
-    id: ObjectId,
     dict: &'a Dictionary,
     resources: Option<&'a Dictionary>,
     page_box: Rect,
 }
 
 fn rect_of(doc: &Document, o: Option<&Object>) -> Option<Rect> {
-    let Some(Object::Array(a)) = o else { return None };
+    let Some(Object::Array(a)) = o else {
+        return None;
+    };
     let v: Vec<f64> = a.iter().filter_map(|o| fonts::num(deref(doc, o))).collect();
     match v.as_slice() {
         [x0, y0, x1, y1] => Some(Rect::new(*x0, *y0, *x1, *y1)),
@@ -217,7 +218,10 @@ fn walk_pages<'a>(doc: &'a Document, budget: &Budget) -> Result<Vec<PageInfo<'a>
         if visited.len() as u64 > budget.limits.max_pages as u64 * 2 + 1000 {
             return Err(ExtractError::limit(
                 Limit::Pages,
-                format!("pdf page tree larger than {} pages", budget.limits.max_pages),
+                format!(
+                    "pdf page tree larger than {} pages",
+                    budget.limits.max_pages
+                ),
             ));
         }
         let Ok(node) = doc.get_dictionary(id) else {
@@ -264,7 +268,6 @@ fn walk_pages<'a>(doc: &'a Document, budget: &Budget) -> Result<Vec<PageInfo<'a>
             None => mbox,
         };
         out.push(PageInfo {
-            id,
             dict: node,
             resources: res,
             page_box,
@@ -316,7 +319,11 @@ fn ocgs_off(doc: &Document) -> HashSet<ObjectId> {
 }
 
 /// The concatenated, decoded content streams of a page.
-fn page_content(doc: &Document, page: &Dictionary, budget: &Budget) -> Result<Vec<u8>, ExtractError> {
+fn page_content(
+    doc: &Document,
+    page: &Dictionary,
+    budget: &Budget,
+) -> Result<Vec<u8>, ExtractError> {
     let mut out = Vec::new();
     let streams: Vec<&Object> = match page.get(b"Contents") {
         Ok(Object::Array(a)) => a.iter().collect(),
@@ -430,17 +437,26 @@ fn appearances<'a>(
             _ => None,
         };
         let Some(stream) = stream else { continue };
-        let flags = dict_get(doc, d, b"F").and_then(|o| o.as_i64().ok()).unwrap_or(0);
+        let flags = dict_get(doc, d, b"F")
+            .and_then(|o| o.as_i64().ok())
+            .unwrap_or(0);
         let mut extra = Visibility::VISIBLE;
         if flags & (ANNOT_HIDDEN | ANNOT_NOVIEW) != 0 {
             extra = extra.with(Hidden::Annotation);
         }
-        if d.get(b"OC").ok().is_some_and(|oc| content::oc_is_off(doc, off, oc)) {
+        if d.get(b"OC")
+            .ok()
+            .is_some_and(|oc| content::oc_is_off(doc, off, oc))
+        {
             extra = extra.with(Hidden::OptionalContentOff);
         }
         let before = out.glyphs.len();
         out.run_appearance(stream, rect, extra)?;
-        if out.glyphs.get(before..).is_some_and(|g| g.iter().any(|g| !g.text.trim().is_empty())) {
+        if out
+            .glyphs
+            .get(before..)
+            .is_some_and(|g| g.iter().any(|g| !g.text.trim().is_empty()))
+        {
             drew.insert(idx);
         }
     }
@@ -480,7 +496,9 @@ fn annotations(
         }
         let sub_s = String::from_utf8_lossy(sub).into_owned();
         let origin = Origin::page(page_no).with_element(format!("annotation:{sub_s}"));
-        let flags = dict_get(doc, d, b"F").and_then(|o| o.as_i64().ok()).unwrap_or(0);
+        let flags = dict_get(doc, d, b"F")
+            .and_then(|o| o.as_i64().ok())
+            .unwrap_or(0);
         let shown = flags & (ANNOT_HIDDEN | ANNOT_NOVIEW) == 0;
         for key in [b"Contents".as_slice(), b"RC"] {
             if key == b"RC" && d.has(b"Contents") {
@@ -681,7 +699,11 @@ fn outlines(doc: &Document, out: &mut Extracted) {
     }
 }
 
-fn embedded_files(doc: &Document, budget: &Budget, out: &mut Extracted) -> Result<(), ExtractError> {
+fn embedded_files(
+    doc: &Document,
+    budget: &Budget,
+    out: &mut Extracted,
+) -> Result<(), ExtractError> {
     let Some(tree) = doc
         .catalog()
         .ok()
@@ -747,11 +769,7 @@ fn attachment(
         .or_else(|| str_of(doc, fs, b"F"))
         .or(tree_name)
         .unwrap_or_else(|| "unnamed".into());
-    let name: String = name
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+    let name: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
     let ef = dict_get(doc, fs, b"EF").and_then(|o| o.as_dict().ok());
     let stream = ef
         .and_then(|e| dict_get(doc, e, b"F").or_else(|| dict_get(doc, e, b"UF")))
