@@ -531,6 +531,8 @@ pub(crate) struct Page<'a> {
     fonts: HashMap<Vec<u8>, Rc<Font>>,
     pub(crate) unmapped_fonts: Vec<String>,
     font_cache: &'a mut HashMap<ObjectId, Rc<Font>>,
+    /// Drawing an annotation appearance rather than page content.
+    in_appearance: bool,
 }
 
 fn deref<'a>(doc: &'a Document, obj: &'a Object) -> &'a Object {
@@ -597,6 +599,7 @@ impl<'a> Page<'a> {
             fonts: HashMap::new(),
             unmapped_fonts: Vec::new(),
             font_cache,
+            in_appearance: false,
         }
     }
 
@@ -695,7 +698,10 @@ impl<'a> Page<'a> {
         };
         let mut gs = gs;
         gs.clip = gs.clip.intersect(&bbox.transformed(&gs.ctm));
-        self.run_stream(&data, res, gs)
+        self.in_appearance = true;
+        let r = self.run_stream(&data, res, gs);
+        self.in_appearance = false;
+        r
     }
 
     fn font(&mut self, resources: Option<&'a Dictionary>, name: &[u8]) -> Option<Rc<Font>> {
@@ -1166,9 +1172,13 @@ impl<'a> Page<'a> {
         if area.is_empty() {
             return;
         }
-        for g in self.glyphs.iter_mut() {
-            if area.contains_rect(&g.bbox, 0.5) {
-                g.vis = g.vis.with(Hidden::Covered);
+        // Annotation appearances (form-field backgrounds) routinely overlap labels that viewers
+        // still show, so only page content counts as covering.
+        if !self.in_appearance {
+            for g in self.glyphs.iter_mut() {
+                if area.contains_rect(&g.bbox, 0.5) {
+                    g.vis = g.vis.with(Hidden::Covered);
+                }
             }
         }
         if self.fills.len() < 100_000 {
@@ -1188,7 +1198,7 @@ impl<'a> Page<'a> {
                 // Invisible text under a scanned image is the OCR layer of that scan.
                 g.vis = Visibility::VISIBLE;
                 g.ocr_candidate = false;
-            } else if opaque {
+            } else if opaque && !self.in_appearance {
                 g.vis = g.vis.with(Hidden::Covered);
             }
         }

@@ -147,7 +147,7 @@ fn clean(t: &str) -> String {
     out
 }
 
-/// A visible line ending in a hyphen after a letter, followed by a line starting with a
+/// A visible line ending in a hyphen glued to a word, followed by a line starting with a
 /// lowercase letter: the hyphen is a line-break artefact and is removed (pdftotext does the
 /// same). Only touches the last span when it is visible, so hidden spans are never edited.
 fn dehyphenate(out: &mut Extracted, next: &Glyph) -> bool {
@@ -164,7 +164,7 @@ fn dehyphenate(out: &mut Extracted, next: &Glyph) -> bool {
     let hy = tail.next();
     let before = tail.next();
     let is_hyphen = matches!(hy, Some('-') | Some('\u{00AD}') | Some('\u{2010}'));
-    if !is_hyphen || !before.is_some_and(char::is_alphabetic) {
+    if !is_hyphen || before.is_none_or(char::is_whitespace) {
         return false;
     }
     let hlen = hy.map_or(0, char::len_utf8);
