@@ -61,8 +61,57 @@ fn separation(prev: &Glyph, g: &Glyph) -> Sep {
     Sep::None
 }
 
+/// Glyph order for reading: content order, except that runs of consecutive lines drawn
+/// bottom-up in one column (some generators write a page upwards) are read top-down.
+fn reading_order(glyphs: &[Glyph]) -> Vec<usize> {
+    // Lines as index ranges of content order.
+    let mut lines: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for i in 1..glyphs.len() {
+        if let (Some(p), Some(g)) = (glyphs.get(i - 1), glyphs.get(i)) {
+            if matches!(separation(p, g), Sep::Line | Sep::Para) {
+                lines.push((start, i));
+                start = i;
+            }
+        }
+    }
+    if !glyphs.is_empty() {
+        lines.push((start, glyphs.len()));
+    }
+    let upright = |g: &Glyph| g.ux > 0.99 && g.uy.abs() < 0.01;
+    // Steps up by about one line within the same column.
+    let step_up = |a: &(usize, usize), b: &(usize, usize)| -> bool {
+        let (Some(ga), Some(gb)) = (glyphs.get(a.0), glyphs.get(b.0)) else {
+            return false;
+        };
+        let em = ga.size.max(gb.size).max(0.01);
+        upright(ga)
+            && upright(gb)
+            && gb.y > ga.y + 0.5 * em
+            && gb.y - ga.y < 3.0 * em
+            && (gb.x - ga.x).abs() < 6.0 * em
+    };
+    let mut ordered: Vec<(usize, usize)> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let mut j = i;
+        while j + 1 < lines.len() && lines.get(j).zip(lines.get(j + 1)).is_some_and(|(a, b)| step_up(a, b)) {
+            j += 1;
+        }
+        if j > i {
+            ordered.extend(lines.get(i..=j).unwrap_or(&[]).iter().rev().copied());
+        } else if let Some(l) = lines.get(i) {
+            ordered.push(*l);
+        }
+        i = j + 1;
+    }
+    ordered.into_iter().flat_map(|(a, b)| a..b).collect()
+}
+
 /// Appends the glyphs of one page to `out`.
 pub(crate) fn emit(glyphs: &[Glyph], out: &mut Extracted, origin: &Origin) {
+    let order = reading_order(glyphs);
+    let glyphs = order.iter().filter_map(|&i| glyphs.get(i));
     let mut prev: Option<&Glyph> = None;
     let mut prev_vis = Visibility::VISIBLE;
     let mut prev_unmapped = false;
