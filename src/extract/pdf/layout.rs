@@ -95,7 +95,12 @@ fn reading_order(glyphs: &[Glyph]) -> Vec<usize> {
     let mut i = 0;
     while i < lines.len() {
         let mut j = i;
-        while j + 1 < lines.len() && lines.get(j).zip(lines.get(j + 1)).is_some_and(|(a, b)| step_up(a, b)) {
+        while j + 1 < lines.len()
+            && lines
+                .get(j)
+                .zip(lines.get(j + 1))
+                .is_some_and(|(a, b)| step_up(a, b))
+        {
             j += 1;
         }
         if j > i {

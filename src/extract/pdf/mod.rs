@@ -11,6 +11,11 @@
 //! outlines (`Hidden::Metadata`) and embedded files (`Hidden::Attachment`, extracted recursively
 //! under the nesting cap) are appended after the pages; JavaScript, launch actions, embedded
 //! files and fonts without a Unicode mapping become signals.
+//!
+//! Policy decisions: permission bits (no-extract, no-accessibility) are ignored, because a
+//! sanitizer that cannot read a file cannot vouch for it; a page tree that reaches an object
+//! twice is rejected as hostile (real writers never share page nodes), while a Form XObject
+//! cycle is drawn once, as viewers do.
 
 mod content;
 mod filters;
@@ -352,12 +357,8 @@ fn page_content(
 
 /// Extracts a PDF.
 pub fn extract(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError> {
-    let t0 = std::time::Instant::now();
     let doc = load(bytes, budget)?;
     let pages = walk_pages(&doc, budget)?;
-    if std::env::var_os("RAGSAN_PDF_TRACE").is_some() {
-        eprintln!("load {:?} pages {}", t0.elapsed(), pages.len());
-    }
     let off = ocgs_off(&doc);
     let mut out = Extracted::new();
     let mut font_cache = HashMap::new();
