@@ -110,7 +110,117 @@ fn reading_order(glyphs: &[Glyph]) -> Vec<usize> {
         }
         i = j + 1;
     }
+    let ordered = order_blocks(glyphs, &ordered).unwrap_or(ordered);
     ordered.into_iter().flat_map(|(a, b)| a..b).collect()
+}
+
+/// Most blocks on a page that are reordered geometrically; past it content order stands.
+const MAX_BLOCKS: usize = 1500;
+
+/// Groups lines into blocks (paragraph-like runs in one column) and orders blocks as a reader
+/// would: a block above another it overlaps horizontally comes first, and a block wholly left of
+/// another it overlaps vertically comes first (columns). Ties and cycles keep content order.
+/// Returns `None` (keep content order) for pages with rotated text or too many blocks.
+fn order_blocks(glyphs: &[Glyph], lines: &[(usize, usize)]) -> Option<Vec<(usize, usize)>> {
+    if glyphs.iter().any(|g| !(g.ux > 0.99 && g.uy.abs() < 0.01)) {
+        return None;
+    }
+    struct Block {
+        lines: Vec<(usize, usize)>,
+        x0: f64,
+        x1: f64,
+        y0: f64,
+        y1: f64,
+        em: f64,
+    }
+    let bbox = |l: &(usize, usize)| -> Option<(f64, f64, f64, f64, f64)> {
+        let gs = glyphs.get(l.0..l.1)?;
+        let mut r = (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+            0.0f64,
+        );
+        for g in gs {
+            r.0 = r.0.min(g.bbox.x0);
+            r.1 = r.1.min(g.bbox.y0);
+            r.2 = r.2.max(g.bbox.x1);
+            r.3 = r.3.max(g.bbox.y1);
+            r.4 = r.4.max(g.size);
+        }
+        r.0.is_finite().then_some(r)
+    };
+    let mut blocks: Vec<Block> = Vec::new();
+    for l in lines {
+        let Some((x0, y0, x1, y1, em)) = bbox(l) else {
+            continue;
+        };
+        if let Some(b) = blocks.last_mut() {
+            let below = y1 <= b.y0 + 0.5 * em && b.y0 - y1 < 1.2 * em.max(b.em);
+            let overlap = x0 < b.x1 && x1 > b.x0;
+            if below && overlap {
+                b.lines.push(*l);
+                b.x0 = b.x0.min(x0);
+                b.x1 = b.x1.max(x1);
+                b.y0 = b.y0.min(y0);
+                b.y1 = b.y1.max(y1);
+                b.em = b.em.max(em);
+                continue;
+            }
+        }
+        blocks.push(Block {
+            lines: vec![*l],
+            x0,
+            x1,
+            y0,
+            y1,
+            em,
+        });
+    }
+    let n = blocks.len();
+    if !(2..=MAX_BLOCKS).contains(&n) {
+        return None;
+    }
+    let before = |a: &Block, b: &Block| -> bool {
+        let tol = 0.2 * a.em.min(b.em);
+        let x_overlap = a.x0 < b.x1 - tol && a.x1 > b.x0 + tol;
+        let y_overlap = a.y0 < b.y1 - tol && a.y1 > b.y0 + tol;
+        (x_overlap && a.y0 >= b.y1 - tol) || (!x_overlap && y_overlap && a.x1 <= b.x0 + tol)
+    };
+    let mut indeg = vec![0usize; n];
+    let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, a) in blocks.iter().enumerate() {
+        for (j, b) in blocks.iter().enumerate() {
+            if i != j && before(a, b) && !before(b, a) {
+                if let (Some(s), Some(d)) = (succ.get_mut(i), indeg.get_mut(j)) {
+                    s.push(j);
+                    *d += 1;
+                }
+            }
+        }
+    }
+    let mut done = vec![false; n];
+    let mut out = Vec::with_capacity(lines.len());
+    for _ in 0..n {
+        // The earliest block in content order with nothing left before it; on a cycle, the
+        // earliest remaining block.
+        let pick = (0..n)
+            .find(|&i| !done.get(i).copied().unwrap_or(true) && indeg.get(i) == Some(&0))
+            .or_else(|| (0..n).find(|&i| !done.get(i).copied().unwrap_or(true)))?;
+        if let Some(d) = done.get_mut(pick) {
+            *d = true;
+        }
+        for &j in succ.get(pick).map(Vec::as_slice).unwrap_or(&[]) {
+            if let Some(d) = indeg.get_mut(j) {
+                *d = d.saturating_sub(1);
+            }
+        }
+        if let Some(b) = blocks.get(pick) {
+            out.extend(b.lines.iter().copied());
+        }
+    }
+    Some(out)
 }
 
 /// Appends the glyphs of one page to `out`.
