@@ -226,7 +226,9 @@ fn order_blocks(glyphs: &[Glyph], lines: &[(usize, usize)]) -> Option<Vec<(usize
 /// Appends the glyphs of one page to `out`.
 pub(crate) fn emit(glyphs: &[Glyph], out: &mut Extracted, origin: &Origin) {
     let order = reading_order(glyphs);
-    let glyphs = order.iter().filter_map(|&i| glyphs.get(i));
+    let mut seq: Vec<&Glyph> = order.iter().filter_map(|&i| glyphs.get(i)).collect();
+    logical_rtl(&mut seq);
+    let glyphs = seq.into_iter();
     let mut prev: Option<&Glyph> = None;
     let mut prev_vis = Visibility::VISIBLE;
     let mut prev_unmapped = false;
@@ -341,4 +343,55 @@ fn dehyphenate(out: &mut Extracted, next: &Glyph) -> bool {
         }
     }
     true
+}
+
+fn is_rtl(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
+}
+
+fn is_mark(c: char) -> bool {
+    matches!(c as u32, 0x0591..=0x05C7 | 0x0610..=0x061A | 0x064B..=0x065F | 0x0670 | 0x06D6..=0x06ED)
+}
+
+/// Right-to-left script drawn left to right (visual order) is put back in logical order, as
+/// pdftotext does: each run of RTL glyphs (and the spaces inside it) drawn with increasing x is
+/// reversed, keeping combining marks after their base letter.
+fn logical_rtl(seq: &mut [&Glyph]) {
+    let rtl = |g: &Glyph| g.text.chars().next().is_some_and(is_rtl);
+    let mut i = 0;
+    while i < seq.len() {
+        if !seq.get(i).is_some_and(|g| rtl(g)) {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < seq.len() {
+            let Some(g) = seq.get(j) else { break };
+            let blank_inside = g.text.trim().is_empty() && seq.get(j + 1).is_some_and(|n| rtl(n));
+            if !(rtl(g) || blank_inside) {
+                break;
+            }
+            j += 1;
+        }
+        let run = seq.get_mut(i..j).unwrap_or(&mut []);
+        let first_x = run.first().map_or(0.0, |g| g.x);
+        let last_x = run.last().map_or(0.0, |g| g.x);
+        if run.len() > 1 && last_x > first_x {
+            run.reverse();
+            let mut k = 0;
+            while k + 1 < run.len() {
+                let mark = run
+                    .get(k)
+                    .and_then(|g| g.text.chars().next())
+                    .is_some_and(is_mark);
+                if mark {
+                    run.swap(k, k + 1);
+                    k += 2;
+                } else {
+                    k += 1;
+                }
+            }
+        }
+        i = j.max(i + 1);
+    }
 }
