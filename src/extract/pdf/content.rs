@@ -30,6 +30,10 @@ const MAX_OPERANDS: usize = 4096;
 const MAX_GSTATE_DEPTH: usize = 256;
 /// Below this effective size (points) text is unreadable.
 const TINY_FONT_PT: f64 = 1.0;
+/// Most glyphs kept for one page (each is ~150 bytes); past it the page is a limit error.
+const MAX_GLYPHS_PER_PAGE: usize = 400_000;
+/// Paints (fills, images) searched for the background under a glyph, most recent first.
+const RECENT_PAINTS: usize = 2_000;
 /// Luminance distance under which text and background are indistinguishable.
 const LOW_CONTRAST: f64 = 0.12;
 
@@ -879,7 +883,7 @@ impl<'a> Page<'a> {
                     if fills && path_is_rect && path_parts == 1 && !path.is_empty() {
                         let area = path.intersect(&gs.clip);
                         if gs.fill_alpha >= 0.99 && !gs.oc_hidden && !mc.iter().any(|m| m.hidden) {
-                            self.paint_opaque(&area, gs.fill_lum);
+                            self.paint_opaque(&area, gs.fill_lum)?;
                         }
                     }
                     if pending_clip {
@@ -1001,11 +1005,11 @@ impl<'a> Page<'a> {
                         tm = tlm;
                     }
                     match args.last() {
-                        Some(Operand::Str(s)) => self.show(s, &gs, &mut tm, &mut mc),
+                        Some(Operand::Str(s)) => self.show(s, &gs, &mut tm, &mut mc)?,
                         Some(Operand::Arr(items)) => {
                             for it in items {
                                 match it {
-                                    Operand::Str(s) => self.show(s, &gs, &mut tm, &mut mc),
+                                    Operand::Str(s) => self.show(s, &gs, &mut tm, &mut mc)?,
                                     Operand::Num(adj) if adj.is_finite() => {
                                         let tx = -adj / 1000.0 * gs.font_size * gs.th;
                                         let vertical = gs.font.as_ref().is_some_and(|f| f.vertical);
@@ -1072,7 +1076,7 @@ impl<'a> Page<'a> {
                 }
                 b"ID" => {
                     let unit = Rect::new(0.0, 0.0, 1.0, 1.0).transformed(&gs.ctm);
-                    self.paint_image(&unit.intersect(&gs.clip), true);
+                    self.paint_image(&unit.intersect(&gs.clip), true)?;
                 }
                 _ => {}
             }
@@ -1114,7 +1118,7 @@ impl<'a> Page<'a> {
                         .is_some_and(|o| matches!(o, Object::Boolean(true)));
                 let unit = Rect::new(0.0, 0.0, 1.0, 1.0).transformed(&gs.ctm);
                 if !gs.oc_hidden && !mc.iter().any(|m| m.hidden) {
-                    self.paint_image(&unit.intersect(&gs.clip), opaque);
+                    self.paint_image(&unit.intersect(&gs.clip), opaque)?;
                 }
             }
             Some(b"Form") => {
@@ -1168,9 +1172,13 @@ impl<'a> Page<'a> {
 
     /// An opaque rectangle painted now: glyphs fully under it are covered; remembered as the
     /// background for text drawn later.
-    fn paint_opaque(&mut self, area: &Rect, lum: Option<f64>) {
+    fn paint_opaque(&mut self, area: &Rect, lum: Option<f64>) -> Result<(), ExtractError> {
         if area.is_empty() {
-            return;
+            return Ok(());
+        }
+        // Each paint scans the page's glyphs: keep the deadline in sight on dense pages.
+        if self.glyphs.len() > 10_000 {
+            self.budget.check_time()?;
         }
         // Annotation appearances (form-field backgrounds) routinely overlap labels that viewers
         // still show, so only page content counts as covering.
@@ -1184,11 +1192,15 @@ impl<'a> Page<'a> {
         if self.fills.len() < 100_000 {
             self.fills.push((*area, lum));
         }
+        Ok(())
     }
 
-    fn paint_image(&mut self, area: &Rect, opaque: bool) {
+    fn paint_image(&mut self, area: &Rect, opaque: bool) -> Result<(), ExtractError> {
         if area.is_empty() {
-            return;
+            return Ok(());
+        }
+        if self.glyphs.len() > 10_000 {
+            self.budget.check_time()?;
         }
         for g in self.glyphs.iter_mut() {
             if !area.contains_rect(&g.bbox, 0.5) {
@@ -1209,18 +1221,28 @@ impl<'a> Page<'a> {
             // Background under later text is unknown over an image.
             self.fills.push((*area, None));
         }
+        Ok(())
     }
 
-    fn show(&mut self, s: &[u8], gs: &GState, tm: &mut Matrix, mc: &mut [Mc]) {
+    fn show(
+        &mut self,
+        s: &[u8],
+        gs: &GState,
+        tm: &mut Matrix,
+        mc: &mut [Mc],
+    ) -> Result<(), ExtractError> {
         let Some(font) = gs.font.clone() else {
-            return;
+            return Ok(());
         };
         let fs = gs.font_size;
         let hidden_mc = gs.oc_hidden || mc.iter().any(|m| m.hidden);
         let actual_idx = mc.iter().rposition(|m| m.actual.is_some());
         for code in font.decode(s) {
-            if self.glyphs.len() >= 4_000_000 {
-                return;
+            if self.glyphs.len() >= MAX_GLYPHS_PER_PAGE {
+                return Err(ExtractError::limit(
+                    Limit::TextBytes,
+                    format!("more than {MAX_GLYPHS_PER_PAGE} glyphs on one pdf page"),
+                ));
             }
             let m = mul(tm, &gs.ctm);
             let (w0, w1) = (code.width * fs, 0.0);
@@ -1258,7 +1280,12 @@ impl<'a> Page<'a> {
             let mut vis = Visibility::VISIBLE;
             let mut ocr_candidate = false;
             let (cx, cy) = ((bbox.x0 + bbox.x1) / 2.0, (bbox.y0 + bbox.y1) / 2.0);
-            let over_image = self.images.iter().any(|r| r.contains_point(cx, cy, 0.5));
+            let over_image = self
+                .images
+                .iter()
+                .rev()
+                .take(RECENT_PAINTS)
+                .any(|r| r.contains_point(cx, cy, 0.5));
             if gs.tr == 3 || gs.tr == 7 {
                 if over_image {
                     // OCR text layer over a scanned page: the image shows what it says.
@@ -1280,6 +1307,7 @@ impl<'a> Page<'a> {
                     .fills
                     .iter()
                     .rev()
+                    .take(RECENT_PAINTS)
                     .find(|(r, _)| r.contains_point(cx, cy, 0.0))
                     .map(|(_, l)| *l)
                     .unwrap_or(Some(1.0));
@@ -1334,6 +1362,7 @@ impl<'a> Page<'a> {
             });
             *tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, ty], tm);
         }
+        Ok(())
     }
 }
 
