@@ -314,10 +314,10 @@ fn clean(t: &str) -> String {
 }
 
 /// A visible line ending in a hyphen glued to a word, followed by a line starting with a
-/// lowercase letter: the hyphen is a line-break artefact and is removed (pdftotext does the
+/// letter or digit: the hyphen is a line-break artefact and is removed (pdftotext does the
 /// same). Only touches the last span when it is visible, so hidden spans are never edited.
 fn dehyphenate(out: &mut Extracted, next: &Glyph) -> bool {
-    if !next.text.chars().next().is_some_and(char::is_lowercase) || next.vis.is_hidden() {
+    if !next.text.chars().next().is_some_and(char::is_alphanumeric) || next.vis.is_hidden() {
         return false;
     }
     let Some(last) = out.spans.last() else {
