@@ -320,13 +320,18 @@ fn dehyphenate(out: &mut Extracted, next: &Glyph) -> bool {
     if !next.text.chars().next().is_some_and(char::is_alphanumeric) || next.vis.is_hidden() {
         return false;
     }
+    // OCR layers often end a line with a space after the hyphen.
+    let trimmed_len = out.text.trim_end_matches(' ').len();
     let Some(last) = out.spans.last() else {
         return false;
     };
-    if last.end != out.text.len() || last.visibility.is_hidden() {
+    if last.end < trimmed_len || last.visibility.is_hidden() {
         return false;
     }
-    let mut tail = out.text.chars().rev();
+    let Some(head) = out.text.get(..trimmed_len) else {
+        return false;
+    };
+    let mut tail = head.chars().rev();
     let hy = tail.next();
     let before = tail.next();
     let is_hyphen = matches!(hy, Some('-') | Some('\u{00AD}') | Some('\u{2010}'));
@@ -334,10 +339,13 @@ fn dehyphenate(out: &mut Extracted, next: &Glyph) -> bool {
         return false;
     }
     let hlen = hy.map_or(0, char::len_utf8);
-    let new_len = out.text.len() - hlen;
+    let new_len = trimmed_len - hlen;
+    if new_len < last.start {
+        return false;
+    }
     out.text.truncate(new_len);
     if let Some(last) = out.spans.last_mut() {
-        last.end = new_len;
+        last.end = last.end.min(new_len);
         if last.end <= last.start {
             out.spans.pop();
         }
