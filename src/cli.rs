@@ -83,6 +83,8 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         limit: usize,
     },
+    /// Run the pre-upload HTTP service (POST /v1/check answers with the `check` verdict).
+    Serve(crate::serve::ServeArgs),
     /// Inspect and test detector rules.
     Rules {
         #[command(subcommand)]
@@ -140,7 +142,7 @@ pub fn main() -> ExitCode {
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RAGSAN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ragsan::serve=info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -222,6 +224,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
             limit,
         } => search(&ctx, &query, format, limit),
         Command::Rules { cmd } => rules(&ctx, cmd),
+        Command::Serve(args) => crate::serve::run(ctx.engine(false)?, args),
     }
 }
 

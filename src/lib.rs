@@ -24,3 +24,4 @@ pub mod pipeline;
 pub mod policy;
 pub mod quarantine;
 pub mod report;
+pub mod serve;

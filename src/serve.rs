@@ -1,0 +1,562 @@
+//! `ragsan serve`: the pre-upload HTTP service.
+//!
+//! A document store calls `POST /v1/check` before accepting an upload and gets back exactly the
+//! verdict JSON that `ragsan check` prints (a [`FileReport`]), so the hook and the service can
+//! never disagree. The rules and limits are compiled once at start into one shared [`Engine`].
+//!
+//! What the service guarantees, whatever the client sends:
+//! - **Memory is bounded.** A request whose `Content-Length` is over `limits.max_file_bytes` is
+//!   refused (413) before a byte of it is read; a streamed body is counted as it arrives and cut
+//!   off at the limit. The body is read only after a processing slot is granted, so at most
+//!   `--max-concurrency` bodies are ever held at once.
+//! - **CPU is bounded.** At most `--max-concurrency` documents are processed at a time, on the
+//!   blocking pool (never on the async workers); excess requests wait up to `--queue-timeout-ms`
+//!   and then get 503. A slot is held until its document is done, even when the client has
+//!   already been answered 504, so a flood of timeouts cannot pile up work behind the limit.
+//! - **Every request ends.** Reading, queueing and processing together run under
+//!   `--timeout-ms` (504 past it); the extractors stop at `limits.timeout_ms` on their own.
+//! - **Nothing sensitive is logged.** One line per request: method, path (never the query, which
+//!   holds the file name), status, verdict and elapsed time. Bodies and finding values never
+//!   reach the log, and the verdict JSON holds fingerprints, not values.
+//! - **Errors are typed JSON** `{"error": "...", "code": "..."}` with a matching status.
+//! - **Shutdown is graceful.** SIGINT/SIGTERM stop the listener; requests in flight finish and
+//!   get their answer before the process exits 0.
+
+use crate::error::ExitStatus;
+use crate::pipeline::Engine;
+use crate::report::FileReport;
+use anyhow::{bail, Context, Result};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http_body_util::BodyExt;
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Environment variable holding the bearer token when `--token-file` is not given.
+pub const TOKEN_ENV: &str = "RAGSAN_SERVE_TOKEN";
+/// Response header carrying the verdict, so a proxy can route without parsing JSON.
+pub const VERDICT_HEADER: &str = "x-ragsan-verdict";
+/// The OpenAPI 3 description of this service, served at `/openapi.json`.
+pub const OPENAPI_JSON: &str = include_str!("../docs/openapi.json");
+/// Room for multipart boundaries, part headers and small form fields on top of the file itself.
+const MULTIPART_OVERHEAD: u64 = 64 << 10;
+/// Longest accepted file-name hint; a longer one is a client bug or an attack on the logs.
+const MAX_FILENAME_BYTES: usize = 1024;
+/// Time the request timeout leaves beyond the per-document budget by default.
+const DEFAULT_TIMEOUT_SLACK_MS: u64 = 2_000;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the bound address is printed on stderr).
+    #[arg(long, default_value = "127.0.0.1:8484")]
+    pub listen: String,
+    /// Documents processed at once (default: the number of cores).
+    #[arg(long)]
+    pub max_concurrency: Option<usize>,
+    /// How long a request may wait for a processing slot before it gets 503, milliseconds.
+    #[arg(long, default_value_t = 1_000)]
+    pub queue_timeout_ms: u64,
+    /// Whole-request timeout (read, queue, process), milliseconds; past it 504
+    /// (default: limits.timeout_ms + 2000).
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+    /// File holding the bearer token every route but /healthz requires (else $RAGSAN_SERVE_TOKEN;
+    /// neither: no authentication).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+}
+
+/// Settled service settings, derived once from [`ServeArgs`] and the engine's limits.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub max_concurrency: usize,
+    pub queue_timeout: Duration,
+    pub request_timeout: Duration,
+    /// SHA-256 of the bearer token: comparing digests hides the token's length too.
+    pub token_digest: Option<[u8; 32]>,
+}
+
+impl ServeConfig {
+    pub fn from_args(args: &ServeArgs, engine: &Engine) -> Result<Self> {
+        let max_concurrency = match args.max_concurrency {
+            Some(0) => bail!("--max-concurrency must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        };
+        let timeout_ms = args.timeout_ms.unwrap_or_else(|| {
+            engine
+                .limits
+                .timeout_ms
+                .saturating_add(DEFAULT_TIMEOUT_SLACK_MS)
+        });
+        if timeout_ms == 0 {
+            bail!("--timeout-ms must be at least 1");
+        }
+        let token = match &args.token_file {
+            Some(p) => Some(
+                std::fs::read_to_string(p)
+                    .with_context(|| format!("reading token file {}", p.display()))?,
+            ),
+            None => std::env::var(TOKEN_ENV).ok(),
+        };
+        let token_digest = match token {
+            Some(t) => {
+                let t = t.trim();
+                if t.is_empty() {
+                    bail!("the bearer token is empty (--token-file or {TOKEN_ENV})");
+                }
+                Some(token_digest(t.as_bytes()))
+            }
+            None => None,
+        };
+        Ok(ServeConfig {
+            max_concurrency,
+            queue_timeout: Duration::from_millis(args.queue_timeout_ms),
+            request_timeout: Duration::from_millis(timeout_ms),
+            token_digest,
+        })
+    }
+}
+
+fn token_digest(token: &[u8]) -> [u8; 32] {
+    Sha256::digest(token).into()
+}
+
+/// Shared, immutable per-process state plus the slot semaphore.
+struct AppState {
+    engine: Arc<Engine>,
+    config: ServeConfig,
+    slots: Arc<Semaphore>,
+}
+
+/// Every way a request can fail; each maps to one status and one stable `code`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("malformed multipart body: {0}")]
+    MalformedMultipart(String),
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    #[error("no such route")]
+    NotFound,
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
+    #[error("upload is over the {max}-byte limit (limits.max_file_bytes)")]
+    TooLarge { max: u64 },
+    #[error("server busy: no processing slot within {0} ms")]
+    Overloaded(u64),
+    #[error("request took longer than {0} ms")]
+    Timeout(u64),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) | ApiError::MalformedMultipart(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::MalformedMultipart(_) => "malformed_multipart",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::TooLarge { .. } => "too_large",
+            ApiError::Overloaded(_) => "overloaded",
+            ApiError::Timeout(_) => "timeout",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::json!({"error": self.to_string(), "code": self.code()});
+        if let ApiError::TooLarge { max } = &self {
+            body["limit"] = "max_file_bytes".into();
+            body["max_bytes"] = (*max).into();
+        }
+        let mut resp = (self.status(), Json(body)).into_response();
+        let h = resp.headers_mut();
+        match self {
+            ApiError::Unauthorized => {
+                h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::Overloaded(_) => {
+                h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        resp
+    }
+}
+
+/// Builds the service's routes over a compiled engine.
+pub fn router(engine: Arc<Engine>, config: ServeConfig) -> Router {
+    let body_cap = engine
+        .limits
+        .max_file_bytes
+        .saturating_add(MULTIPART_OVERHEAD);
+    let state = Arc::new(AppState {
+        slots: Arc::new(Semaphore::new(config.max_concurrency)),
+        engine,
+        config,
+    });
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/check", post(check))
+        .route("/v1/ruleset", get(ruleset))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Only the multipart extractor reads this; raw bodies are counted in `read_raw`.
+        .layer(DefaultBodyLimit::max(
+            usize::try_from(body_cap).unwrap_or(usize::MAX),
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn(access_log))
+        .with_state(state)
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI_JSON,
+    )
+        .into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+async fn ruleset(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let det = &st.engine.detectors;
+    let rules: Vec<serde_json::Value> = det
+        .rules()
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.spec.id, "kind": r.kind, "version": r.spec.version, "digest": r.digest,
+                "label": r.spec.label, "severity": r.spec.severity, "action": r.spec.action,
+            })
+        })
+        .collect();
+    Json(serde_json::json!({
+        "digest": det.digest(),
+        "tool_version": crate::report::TOOL_VERSION,
+        "extractor": crate::extract::EXTRACTOR_VERSION,
+        "rules": rules,
+    }))
+}
+
+/// Requires `Authorization: Bearer <token>` on every route but `/healthz` when a token is set.
+async fn authenticate(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let Some(want) = &st.config.token_digest else {
+        return next.run(req).await;
+    };
+    if req.uri().path() == "/healthz" {
+        return next.run(req).await;
+    }
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+        });
+    let ok = given.is_some_and(|t| bool::from(token_digest(t.as_bytes()).ct_eq(want)));
+    if ok {
+        next.run(req).await
+    } else {
+        ApiError::Unauthorized.into_response()
+    }
+}
+
+/// One line per request; the query string (it carries the file name) and bodies stay out.
+async fn access_log(req: Request, next: Next) -> Response {
+    let t0 = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().chars().take(128).collect::<String>();
+    let resp = next.run(req).await;
+    let verdict = resp
+        .headers()
+        .get(VERDICT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info!(
+        "{method} {path} {} verdict={verdict} elapsed_ms={}",
+        resp.status().as_u16(),
+        t0.elapsed().as_millis()
+    );
+    resp
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct CheckQuery {
+    filename: Option<String>,
+}
+
+async fn check(State(st): State<Arc<AppState>>, req: Request) -> Result<Response, ApiError> {
+    let limit_ms = u64::try_from(st.config.request_timeout.as_millis()).unwrap_or(u64::MAX);
+    match tokio::time::timeout(st.config.request_timeout, check_inner(st, req)).await {
+        Ok(r) => r,
+        Err(_) => Err(ApiError::Timeout(limit_ms)),
+    }
+}
+
+async fn check_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiError> {
+    let max = st.engine.limits.max_file_bytes;
+    let query_name = query_filename(req.uri())?;
+    let multipart = is_multipart(req.headers());
+    // Refuse early on the declared size: the body is never read.
+    let cap = if multipart {
+        max.saturating_add(MULTIPART_OVERHEAD)
+    } else {
+        max
+    };
+    if declared_length(req.headers()).is_some_and(|n| n > cap) {
+        return Err(ApiError::TooLarge { max });
+    }
+    let permit = acquire_slot(&st).await?;
+    let (name, bytes) = if multipart {
+        let (part_name, bytes) = read_multipart(req, max).await?;
+        (part_name.or(query_name), bytes)
+    } else {
+        (query_name, read_raw(req.into_body(), max).await?)
+    };
+    let name = name.unwrap_or_else(|| "-".to_string());
+    let engine = Arc::clone(&st.engine);
+    let report = tokio::task::spawn_blocking(move || {
+        // The slot is released only when the document is done, even if the client is gone.
+        let _permit: OwnedSemaphorePermit = permit;
+        let ext = Path::new(&name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_string);
+        engine.process_bytes(&name, &bytes, ext.as_deref()).report
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?;
+    Ok(verdict_response(&report))
+}
+
+fn verdict_response(report: &FileReport) -> Response {
+    let mut resp = (StatusCode::OK, Json(report)).into_response();
+    resp.headers_mut().insert(
+        VERDICT_HEADER,
+        HeaderValue::from_static(report.verdict.as_str()),
+    );
+    resp
+}
+
+fn query_filename(uri: &Uri) -> Result<Option<String>, ApiError> {
+    let Query(q) = Query::<CheckQuery>::try_from_uri(uri)
+        .map_err(|e| ApiError::BadRequest(format!("invalid query string: {}", e.body_text())))?;
+    match q.filename {
+        Some(n) => Ok(Some(valid_filename(n)?)),
+        None => Ok(None),
+    }
+}
+
+fn valid_filename(name: String) -> Result<String, ApiError> {
+    if name.len() > MAX_FILENAME_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "filename is longer than {MAX_FILENAME_BYTES} bytes"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(
+            "filename contains control characters".into(),
+        ));
+    }
+    Ok(name)
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+async fn acquire_slot(st: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
+    let wait = st.config.queue_timeout;
+    let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+    match tokio::time::timeout(wait, Arc::clone(&st.slots).acquire_owned()).await {
+        Ok(Ok(p)) => Ok(p),
+        Ok(Err(_)) => Err(ApiError::Internal("slot semaphore closed".into())),
+        Err(_) => Err(ApiError::Overloaded(ms)),
+    }
+}
+
+/// Reads a raw body, never holding more than `max` bytes.
+async fn read_raw(mut body: Body, max: u64) -> Result<Vec<u8>, ApiError> {
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::BadRequest(format!("reading request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            push_bounded(&mut buf, &data, max)?;
+        }
+    }
+    Ok(buf)
+}
+
+fn push_bounded(buf: &mut Vec<u8>, data: &[u8], max: u64) -> Result<(), ApiError> {
+    if (buf.len() as u64).saturating_add(data.len() as u64) > max {
+        return Err(ApiError::TooLarge { max });
+    }
+    buf.extend_from_slice(data);
+    Ok(())
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError, max: u64) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge { max }
+    } else {
+        ApiError::MalformedMultipart(e.body_text())
+    }
+}
+
+/// Takes the one file part (named `file`, or else the one with a file name) of a
+/// `multipart/form-data` body; other fields are read and dropped. Returns the part's file name.
+async fn read_multipart(req: Request, max: u64) -> Result<(Option<String>, Vec<u8>), ApiError> {
+    let mut mp = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| ApiError::MalformedMultipart(e.body_text()))?;
+    let mut found: Option<(Option<String>, Vec<u8>)> = None;
+    while let Some(mut field) = mp.next_field().await.map_err(|e| multipart_error(e, max))? {
+        let file_name = field.file_name().map(str::to_string);
+        let is_file = field.name() == Some("file") || file_name.is_some();
+        if !is_file {
+            while field
+                .chunk()
+                .await
+                .map_err(|e| multipart_error(e, max))?
+                .is_some()
+            {}
+            continue;
+        }
+        if found.is_some() {
+            return Err(ApiError::BadRequest(
+                "more than one file part; send one file per request".into(),
+            ));
+        }
+        let mut buf = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, max))? {
+            push_bounded(&mut buf, &chunk, max)?;
+        }
+        let file_name = match file_name {
+            Some(n) => Some(valid_filename(n)?),
+            None => None,
+        };
+        found = Some((file_name, buf));
+    }
+    found.ok_or_else(|| {
+        ApiError::BadRequest(
+            "no file part in the multipart body (send a part named \"file\")".into(),
+        )
+    })
+}
+
+/// Runs the service until SIGINT or SIGTERM, then drains in-flight requests and returns.
+pub fn run(engine: Engine, args: ServeArgs) -> Result<ExitStatus> {
+    let config = ServeConfig::from_args(&args, &engine)?;
+    let addr: SocketAddr = args
+        .listen
+        .parse()
+        .with_context(|| format!("--listen {} is not an IP:PORT address", args.listen))?;
+    let workers = config.max_concurrency.clamp(1, 4);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        // Processing is gated by the slot semaphore; a little slack for the runtime's own use.
+        .max_blocking_threads(config.max_concurrency.saturating_add(2))
+        .thread_name("ragsan-serve")
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        let bound = listener.local_addr().context("reading the bound address")?;
+        let app = router(Arc::new(engine), config);
+        eprintln!("ragsan: listening on http://{bound}");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving")?;
+        eprintln!("ragsan: stopped");
+        Ok(ExitStatus::Clean)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    eprintln!("ragsan: shutting down, finishing requests in flight");
+}
