@@ -215,15 +215,19 @@ impl IntoResponse for ApiError {
 
 /// Builds the service's routes over a compiled engine.
 pub fn router(engine: Arc<Engine>, config: ServeConfig) -> Router {
-    let body_cap = engine
-        .limits
-        .max_file_bytes
-        .saturating_add(MULTIPART_OVERHEAD);
-    let state = Arc::new(AppState {
+    app(Arc::new(AppState {
         slots: Arc::new(Semaphore::new(config.max_concurrency)),
         engine,
         config,
-    });
+    }))
+}
+
+fn app(state: Arc<AppState>) -> Router {
+    let body_cap = state
+        .engine
+        .limits
+        .max_file_bytes
+        .saturating_add(MULTIPART_OVERHEAD);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/check", post(check))
@@ -559,4 +563,187 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     eprintln!("ragsan: shutting down, finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fingerprint::{Fingerprinter, KeySource};
+    use tower::ServiceExt;
+
+    fn engine(max_file_bytes: u64) -> Arc<Engine> {
+        let limits = crate::limits::Limits {
+            max_file_bytes,
+            ..Default::default()
+        };
+        Arc::new(Engine {
+            detectors: crate::detect::Detectors::embedded().unwrap(),
+            limits,
+            policy: Default::default(),
+            chunking: Default::default(),
+            fingerprinter: Fingerprinter::from_key(vec![7; 32], KeySource::Ephemeral),
+        })
+    }
+
+    fn config(slots: usize, queue_ms: u64, request_ms: u64, token: Option<&str>) -> ServeConfig {
+        ServeConfig {
+            max_concurrency: slots,
+            queue_timeout: Duration::from_millis(queue_ms),
+            request_timeout: Duration::from_millis(request_ms),
+            token_digest: token.map(|t| token_digest(t.as_bytes())),
+        }
+    }
+
+    fn state(max: u64, cfg: ServeConfig) -> Arc<AppState> {
+        Arc::new(AppState {
+            slots: Arc::new(Semaphore::new(cfg.max_concurrency)),
+            engine: engine(max),
+            config: cfg,
+        })
+    }
+
+    fn post(body: &'static [u8]) -> Request {
+        Request::builder()
+            .method("POST")
+            .uri("/v1/check?filename=a.txt")
+            .header(header::CONTENT_LENGTH, body.len())
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    async fn send(st: &Arc<AppState>, req: Request) -> (StatusCode, HeaderMap, serde_json::Value) {
+        let resp = app(Arc::clone(st)).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn full_slots_give_503_after_the_queue_timeout() {
+        rt().block_on(async {
+            let st = state(1 << 20, config(1, 20, 5_000, None));
+            let held = Arc::clone(&st.slots).acquire_owned().await.unwrap();
+            let (status, headers, body) = send(&st, post(b"some words")).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(body["code"], "overloaded");
+            assert_eq!(headers.get(header::RETRY_AFTER).unwrap(), "1");
+            drop(held);
+            let (status, headers, body) = send(&st, post(b"some words")).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(headers.get(VERDICT_HEADER).unwrap(), "clean");
+            assert_eq!(body["path"], "a.txt");
+        });
+    }
+
+    #[test]
+    fn a_request_past_its_deadline_gets_504() {
+        rt().block_on(async {
+            // Waiting for a slot longer than the whole request may take: the deadline wins.
+            let st = state(1 << 20, config(1, 10_000, 30, None));
+            let _held = Arc::clone(&st.slots).acquire_owned().await.unwrap();
+            let (status, _, body) = send(&st, post(b"some words")).await;
+            assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+            assert_eq!(body["code"], "timeout");
+            assert!(body["error"].as_str().unwrap().contains("30 ms"));
+        });
+    }
+
+    #[test]
+    fn declared_oversize_is_refused_without_a_slot() {
+        rt().block_on(async {
+            // No slot is free, so reaching 413 proves the body was judged by its header alone.
+            let st = state(8, config(1, 10_000, 5_000, None));
+            let _held = Arc::clone(&st.slots).acquire_owned().await.unwrap();
+            let (status, _, body) = send(&st, post(b"more than eight bytes")).await;
+            assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+            assert_eq!(body["code"], "too_large");
+            assert_eq!(body["max_bytes"], 8);
+        });
+    }
+
+    #[test]
+    fn token_is_checked_in_constant_time_form_and_healthz_is_open() {
+        rt().block_on(async {
+            let st = state(1 << 20, config(1, 100, 5_000, Some("tok")));
+            let get = |uri: &str, auth: Option<&str>| {
+                let mut b = Request::builder().uri(uri);
+                if let Some(a) = auth {
+                    b = b.header(header::AUTHORIZATION, a);
+                }
+                b.body(Body::empty()).unwrap()
+            };
+            let (s, h, _) = send(&st, get("/v1/ruleset", None)).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED);
+            assert_eq!(h.get(header::WWW_AUTHENTICATE).unwrap(), "Bearer");
+            for bad in ["Bearer tok2", "Bearer to", "Basic tok", "tok", "Bearer"] {
+                let (s, _, _) = send(&st, get("/v1/ruleset", Some(bad))).await;
+                assert_eq!(s, StatusCode::UNAUTHORIZED, "{bad}");
+            }
+            for good in ["Bearer tok", "bearer tok", "Bearer  tok "] {
+                let (s, _, _) = send(&st, get("/v1/ruleset", Some(good))).await;
+                assert_eq!(s, StatusCode::OK, "{good}");
+            }
+            let (s, _, b) = send(&st, get("/healthz", None)).await;
+            assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("ok")));
+        });
+    }
+
+    #[test]
+    fn bounded_buffer_stops_at_the_limit() {
+        let mut buf = Vec::new();
+        push_bounded(&mut buf, b"12345", 8).unwrap();
+        push_bounded(&mut buf, b"678", 8).unwrap();
+        assert!(matches!(
+            push_bounded(&mut buf, b"9", 8),
+            Err(ApiError::TooLarge { max: 8 })
+        ));
+        assert_eq!(buf, b"12345678");
+    }
+
+    #[test]
+    fn file_name_hints_are_validated() {
+        assert!(valid_filename("report.pdf".into()).is_ok());
+        assert!(valid_filename("a\nb.txt".into()).is_err());
+        assert!(valid_filename("x".repeat(MAX_FILENAME_BYTES + 1)).is_err());
+        let uri: Uri = "/v1/check?filename=a%20b.pdf".parse().unwrap();
+        assert_eq!(query_filename(&uri).unwrap().as_deref(), Some("a b.pdf"));
+        let uri: Uri = "/v1/check".parse().unwrap();
+        assert_eq!(query_filename(&uri).unwrap(), None);
+    }
+
+    #[test]
+    fn openapi_document_is_valid_json_describing_every_route() {
+        let v: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+        assert!(v["openapi"].as_str().unwrap().starts_with("3."));
+        for p in ["/v1/check", "/v1/ruleset", "/healthz", "/openapi.json"] {
+            assert!(v["paths"][p].is_object(), "{p}");
+        }
+        let codes = v["components"]["schemas"]["Error"]["properties"]["code"]["enum"].clone();
+        for e in [
+            ApiError::BadRequest(String::new()),
+            ApiError::MalformedMultipart(String::new()),
+            ApiError::Unauthorized,
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed,
+            ApiError::TooLarge { max: 1 },
+            ApiError::Overloaded(1),
+            ApiError::Timeout(1),
+            ApiError::Internal(String::new()),
+        ] {
+            assert!(
+                codes.as_array().unwrap().iter().any(|c| c == e.code()),
+                "{} not documented",
+                e.code()
+            );
+        }
+    }
 }
