@@ -361,7 +361,8 @@ async fn check_inner(st: Arc<AppState>, req: Request) -> Result<Response, ApiErr
         let (part_name, bytes) = read_multipart(req, max).await?;
         (part_name.or(query_name), bytes)
     } else {
-        (query_name, read_raw(req.into_body(), max).await?)
+        let hint = declared_length(req.headers()).unwrap_or(0).min(max);
+        (query_name, read_raw(req.into_body(), max, hint).await?)
     };
     let name = name.unwrap_or_else(|| "-".to_string());
     let engine = Arc::clone(&st.engine);
@@ -439,9 +440,10 @@ async fn acquire_slot(st: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
     }
 }
 
-/// Reads a raw body, never holding more than `max` bytes.
-async fn read_raw(mut body: Body, max: u64) -> Result<Vec<u8>, ApiError> {
-    let mut buf = Vec::new();
+/// Reads a raw body, never holding more than `max` bytes. `capacity` (the declared length,
+/// already checked against `max`) spares the reallocations of a growing buffer.
+async fn read_raw(mut body: Body, max: u64, capacity: u64) -> Result<Vec<u8>, ApiError> {
+    let mut buf = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     while let Some(frame) = body.frame().await {
         let frame =
             frame.map_err(|e| ApiError::BadRequest(format!("reading request body: {e}")))?;
