@@ -35,6 +35,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -54,6 +55,8 @@ const MULTIPART_OVERHEAD: u64 = 64 << 10;
 const MAX_FILENAME_BYTES: usize = 1024;
 /// Time the request timeout leaves beyond the per-document budget by default.
 const DEFAULT_TIMEOUT_SLACK_MS: u64 = 2_000;
+/// Time the shutdown drain leaves beyond the request timeout before giving up on stragglers.
+const DRAIN_SLACK_SECS: u64 = 1;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -532,12 +535,29 @@ pub fn run(engine: Engine, args: ServeArgs) -> Result<ExitStatus> {
             .await
             .with_context(|| format!("binding {addr}"))?;
         let bound = listener.local_addr().context("reading the bound address")?;
+        // Requests in flight get their own deadline plus slack to finish; a connection that
+        // never completes a request cannot hold the process open past that.
+        let grace = config.request_timeout + Duration::from_secs(DRAIN_SLACK_SECS);
         let app = router(Arc::new(engine), config);
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
         eprintln!("ragsan: listening on http://{bound}");
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving")?;
+        let drain_deadline = async move {
+            if stop_rx.wait_for(|stopped| *stopped).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            r = server.into_future() => r.context("serving")?,
+            () = drain_deadline => eprintln!(
+                "ragsan: connections still open {} ms after the signal; exiting",
+                grace.as_millis()
+            ),
+        }
         eprintln!("ragsan: stopped");
         Ok(ExitStatus::Clean)
     })

@@ -525,3 +525,22 @@ fn sigterm_lets_the_request_in_flight_finish() {
     assert!(status.success(), "{status}");
     assert!(s.log().contains("shutting down"));
 }
+
+#[test]
+fn a_stalled_connection_cannot_hold_shutdown_open() {
+    use std::io::Write;
+    let mut s = Server::start(&[], &["--timeout-ms", "300"], &[]);
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    // Half a request: headers never end.
+    conn.write_all(b"POST /v1/check HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let t0 = std::time::Instant::now();
+    let status = s
+        .terminate()
+        .expect("server exits despite the stalled client");
+    assert!(status.success(), "{status}");
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    drop(conn);
+}
