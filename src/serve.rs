@@ -35,7 +35,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,6 +56,8 @@ const MAX_FILENAME_BYTES: usize = 1024;
 const DEFAULT_TIMEOUT_SLACK_MS: u64 = 2_000;
 /// Time the shutdown drain leaves beyond the request timeout before giving up on stragglers.
 const DRAIN_SLACK_SECS: u64 = 1;
+/// Time a client has to send a request's headers once it starts one.
+const HEADER_READ_TIMEOUT_SECS: u64 = 10;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -77,6 +78,9 @@ pub struct ServeArgs {
     /// neither: no authentication).
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+    /// Open client connections at most; more wait in the listen backlog.
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
 }
 
 /// Settled service settings, derived once from [`ServeArgs`] and the engine's limits.
@@ -521,6 +525,9 @@ pub fn run(engine: Engine, args: ServeArgs) -> Result<ExitStatus> {
         .listen
         .parse()
         .with_context(|| format!("--listen {} is not an IP:PORT address", args.listen))?;
+    if args.max_connections == 0 {
+        bail!("--max-connections must be at least 1");
+    }
     let workers = config.max_concurrency.clamp(1, 4);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
@@ -539,28 +546,69 @@ pub fn run(engine: Engine, args: ServeArgs) -> Result<ExitStatus> {
         // never completes a request cannot hold the process open past that.
         let grace = config.request_timeout + Duration::from_secs(DRAIN_SLACK_SECS);
         let app = router(Arc::new(engine), config);
-        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = stop_tx.send(true);
-        });
         eprintln!("ragsan: listening on http://{bound}");
-        let drain_deadline = async move {
-            if stop_rx.wait_for(|stopped| *stopped).await.is_err() {
-                std::future::pending::<()>().await;
-            }
-            tokio::time::sleep(grace).await;
-        };
-        tokio::select! {
-            r = server.into_future() => r.context("serving")?,
-            () = drain_deadline => eprintln!(
-                "ragsan: connections still open {} ms after the signal; exiting",
-                grace.as_millis()
-            ),
-        }
+        accept_loop(listener, app, args.max_connections, grace).await;
         eprintln!("ragsan: stopped");
         Ok(ExitStatus::Clean)
     })
+}
+
+/// Accepts connections until a shutdown signal, then waits (at most `grace`) for them to close.
+///
+/// Our own loop rather than `axum::serve` so that each connection has a header-read timeout
+/// (a client trickling headers cannot pin a connection) and the number of open connections is
+/// capped: past `max_connections`, new ones wait in the kernel's backlog.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    max_connections: usize,
+    grace: Duration,
+) {
+    let conns = Arc::new(Semaphore::new(max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(HEADER_READ_TIMEOUT_SECS));
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        let permit = tokio::select! {
+            p = Arc::clone(&conns).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut signal => break,
+        };
+        let (stream, _peer) = tokio::select! {
+            a = listener.accept() => match a {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut signal => break,
+        };
+        let svc = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(e) = conn.await {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => eprintln!(
+            "ragsan: connections still open {} ms after the signal; exiting",
+            grace.as_millis()
+        ),
+    }
 }
 
 async fn shutdown_signal() {
