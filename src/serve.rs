@@ -15,12 +15,14 @@
 //!   already been answered 504, so a flood of timeouts cannot pile up work behind the limit.
 //! - **Every request ends.** Reading, queueing and processing together run under
 //!   `--timeout-ms` (504 past it); the extractors stop at `limits.timeout_ms` on their own.
+//!   A client gets 10 s to send a request's headers, and at most `--max-connections` are open.
 //! - **Nothing sensitive is logged.** One line per request: method, path (never the query, which
 //!   holds the file name), status, verdict and elapsed time. Bodies and finding values never
 //!   reach the log, and the verdict JSON holds fingerprints, not values.
 //! - **Errors are typed JSON** `{"error": "...", "code": "..."}` with a matching status.
 //! - **Shutdown is graceful.** SIGINT/SIGTERM stop the listener; requests in flight finish and
-//!   get their answer before the process exits 0.
+//!   get their answer before the process exits 0 (after at most `--timeout-ms` + 1 s, so a
+//!   stalled client cannot hold it open).
 
 use crate::error::ExitStatus;
 use crate::pipeline::Engine;
