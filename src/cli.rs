@@ -97,6 +97,8 @@ enum Command {
     },
     /// Print the JSON Schema of the verdict.
     Schema,
+    /// Run the pre-upload HTTP service (POST /v1/check answers with the `check` verdict).
+    Serve(crate::serve::ServeArgs),
     /// Inspect and test detector rules.
     Rules {
         #[command(subcommand)]
@@ -173,7 +175,7 @@ pub fn main() -> ExitCode {
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RAGSAN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ragsan::serve=info"));
     let _ =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
@@ -256,6 +258,7 @@ fn run(cli: Cli) -> Result<ExitStatus> {
             println!("{}", VERDICT_SCHEMA);
             Ok(ExitStatus::Clean)
         }
+        Command::Serve(args) => crate::serve::run(ctx.engine(false)?, args),
     }
 }
 

@@ -27,3 +27,4 @@ pub mod quarantine;
 pub mod report;
 pub mod rescan;
 pub mod sarif;
+pub mod serve;

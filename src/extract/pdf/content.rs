@@ -66,20 +66,10 @@ pub(crate) struct Rect {
 
 impl Rect {
     pub(crate) fn new(x0: f64, y0: f64, x1: f64, y1: f64) -> Rect {
-        Rect {
-            x0: x0.min(x1),
-            y0: y0.min(y1),
-            x1: x0.max(x1),
-            y1: y0.max(y1),
-        }
+        Rect { x0: x0.min(x1), y0: y0.min(y1), x1: x0.max(x1), y1: y0.max(y1) }
     }
     fn empty() -> Rect {
-        Rect {
-            x0: f64::INFINITY,
-            y0: f64::INFINITY,
-            x1: f64::NEG_INFINITY,
-            y1: f64::NEG_INFINITY,
-        }
+        Rect { x0: f64::INFINITY, y0: f64::INFINITY, x1: f64::NEG_INFINITY, y1: f64::NEG_INFINITY }
     }
     fn is_empty(&self) -> bool {
         !(self.x0 <= self.x1 && self.y0 <= self.y1)
@@ -93,30 +83,17 @@ impl Rect {
         }
     }
     fn intersect(&self, o: &Rect) -> Rect {
-        Rect {
-            x0: self.x0.max(o.x0),
-            y0: self.y0.max(o.y0),
-            x1: self.x1.min(o.x1),
-            y1: self.y1.min(o.y1),
-        }
+        Rect { x0: self.x0.max(o.x0), y0: self.y0.max(o.y0), x1: self.x1.min(o.x1), y1: self.y1.min(o.y1) }
     }
     pub(crate) fn contains_point(&self, x: f64, y: f64, tol: f64) -> bool {
         x >= self.x0 - tol && x <= self.x1 + tol && y >= self.y0 - tol && y <= self.y1 + tol
     }
     fn contains_rect(&self, o: &Rect, tol: f64) -> bool {
-        o.x0 >= self.x0 - tol
-            && o.x1 <= self.x1 + tol
-            && o.y0 >= self.y0 - tol
-            && o.y1 <= self.y1 + tol
+        o.x0 >= self.x0 - tol && o.x1 <= self.x1 + tol && o.y0 >= self.y0 - tol && o.y1 <= self.y1 + tol
     }
     fn transformed(&self, m: &Matrix) -> Rect {
         let mut r = Rect::empty();
-        for (x, y) in [
-            (self.x0, self.y0),
-            (self.x1, self.y0),
-            (self.x0, self.y1),
-            (self.x1, self.y1),
-        ] {
+        for (x, y) in [(self.x0, self.y0), (self.x1, self.y0), (self.x0, self.y1), (self.x1, self.y1)] {
             let (a, b) = apply(m, x, y);
             r.add(a, b);
         }
@@ -282,10 +259,8 @@ impl<'a> Lexer<'a> {
         self.pos += 1;
         while self.pos < self.data.len() {
             let w = self.data.get(self.pos..self.pos + 3);
-            if let Some(&[a, b'E', b'I']) = w
-                .map(|s| <[u8; 3]>::try_from(s).unwrap_or([0; 3]))
-                .as_ref()
-                .map(|a| a.as_slice())
+            if let Some(&[a, b'E', b'I']) =
+                w.map(|s| <[u8; 3]>::try_from(s).unwrap_or([0; 3])).as_ref().map(|a| a.as_slice())
             {
                 let after = self.data.get(self.pos + 3).copied();
                 if a.is_ascii_whitespace() && after.is_none_or(|c| c.is_ascii_whitespace()) {
@@ -343,11 +318,7 @@ impl<'a> Lexer<'a> {
                     continue;
                 }
                 b']' | b'>' => {
-                    self.pos += if c == b'>' && self.data.get(self.pos + 1) == Some(&b'>') {
-                        2
-                    } else {
-                        1
-                    };
+                    self.pos += if c == b'>' && self.data.get(self.pos + 1) == Some(&b'>') { 2 } else { 1 };
                     if overflow > 0 {
                         overflow -= 1;
                         continue;
@@ -420,19 +391,12 @@ fn parse_num(s: &str) -> f64 {
         return v;
     }
     // Writers emit things like `--5` or `1.2.3`; keep the leading valid part.
-    let t: String = s
-        .trim_start_matches(['+', '-'])
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
+    let t: String = s.trim_start_matches(['+', '-']).chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
     let neg = s.starts_with('-');
     let mut parts = t.splitn(3, '.');
     let a = parts.next().unwrap_or("");
     let b = parts.next().unwrap_or("");
-    let v: f64 = format!("{}.{}", if a.is_empty() { "0" } else { a }, b)
-        .trim_end_matches('.')
-        .parse()
-        .unwrap_or(0.0);
+    let v: f64 = format!("{}.{}", if a.is_empty() { "0" } else { a }, b).trim_end_matches('.').parse().unwrap_or(0.0);
     if neg {
         -v
     } else {
@@ -445,10 +409,8 @@ fn decode_name(w: &[u8]) -> Vec<u8> {
     let mut i = 0;
     while let Some(&c) = w.get(i) {
         if c == b'#' {
-            if let (Some(h), Some(l)) = (
-                w.get(i + 1).copied().and_then(hexval),
-                w.get(i + 2).copied().and_then(hexval),
-            ) {
+            if let (Some(h), Some(l)) = (w.get(i + 1).copied().and_then(hexval), w.get(i + 2).copied().and_then(hexval))
+            {
                 out.push(h << 4 | l);
                 i += 3;
                 continue;
@@ -613,11 +575,7 @@ impl<'a> Page<'a> {
     }
 
     /// Runs a page's content with its resources.
-    pub(crate) fn run(
-        &mut self,
-        content: &[u8],
-        resources: Option<&'a Dictionary>,
-    ) -> Result<(), ExtractError> {
+    pub(crate) fn run(&mut self, content: &[u8], resources: Option<&'a Dictionary>) -> Result<(), ExtractError> {
         let gs = GState {
             ctm: IDENTITY,
             clip: self.page_box,
@@ -761,10 +719,7 @@ impl<'a> Page<'a> {
         if self.ops > self.budget.limits.max_operators_per_page {
             return Err(ExtractError::limit(
                 Limit::Operators,
-                format!(
-                    "more than {} operators on one page",
-                    self.budget.limits.max_operators_per_page
-                ),
+                format!("more than {} operators on one page", self.budget.limits.max_operators_per_page),
             ));
         }
         if self.ops % 4096 == 0 {
@@ -794,11 +749,7 @@ impl<'a> Page<'a> {
         while let Some((op, args)) = lx.next_op() {
             self.check_ops()?;
             let n = |i: usize| -> f64 {
-                args.len()
-                    .checked_sub(1 + i)
-                    .and_then(|k| args.get(k))
-                    .and_then(Operand::num)
-                    .unwrap_or(0.0)
+                args.len().checked_sub(1 + i).and_then(|k| args.get(k)).and_then(Operand::num).unwrap_or(0.0)
             };
             // `n(0)` is the last operand, `n(1)` the one before, and so on.
             match op.as_slice() {
@@ -947,11 +898,7 @@ impl<'a> Page<'a> {
                     let has_pattern = args.iter().any(|a| matches!(a, Operand::Name(_)));
                     let fill = op.first() == Some(&b's');
                     let space = if fill { gs.fill_space } else { gs.stroke_space };
-                    let lum = if has_pattern {
-                        None
-                    } else {
-                        luminance(&comps, space)
-                    };
+                    let lum = if has_pattern { None } else { luminance(&comps, space) };
                     if fill {
                         gs.fill_lum = lum;
                     } else {
@@ -972,9 +919,7 @@ impl<'a> Page<'a> {
                 b"Tr" => gs.tr = n(0) as i64,
                 b"Tf" => {
                     gs.font_size = n(0);
-                    if let Some(Operand::Name(name)) =
-                        args.len().checked_sub(2).and_then(|i| args.get(i))
-                    {
+                    if let Some(Operand::Name(name)) = args.len().checked_sub(2).and_then(|i| args.get(i)) {
                         gs.font = self.font(resources, name);
                     }
                 }
@@ -1028,11 +973,7 @@ impl<'a> Page<'a> {
                     }
                 }
                 // Marked content.
-                b"BMC" => mc.push(Mc {
-                    hidden: false,
-                    actual: None,
-                    actual_done: false,
-                }),
+                b"BMC" => mc.push(Mc { hidden: false, actual: None, actual_done: false }),
                 b"BDC" => {
                     let tag = args.first();
                     let props = args.get(1);
@@ -1059,11 +1000,7 @@ impl<'a> Page<'a> {
                             .and_then(|o| o.as_str().ok())
                             .map(text_string),
                     };
-                    mc.push(Mc {
-                        hidden,
-                        actual,
-                        actual_done: false,
-                    });
+                    mc.push(Mc { hidden, actual, actual_done: false });
                 }
                 b"EMC" => {
                     mc.pop();
@@ -1092,10 +1029,7 @@ impl<'a> Page<'a> {
         mc: &[Mc],
     ) -> Result<(), ExtractError> {
         let doc = self.doc;
-        let Some(xobjs) = resources
-            .and_then(|r| dict_get(doc, r, b"XObject"))
-            .and_then(|o| o.as_dict().ok())
-        else {
+        let Some(xobjs) = resources.and_then(|r| dict_get(doc, r, b"XObject")).and_then(|o| o.as_dict().ok()) else {
             return Ok(());
         };
         let Ok(raw) = xobjs.get(name) else {
@@ -1114,8 +1048,7 @@ impl<'a> Page<'a> {
                 let d = &stream.dict;
                 let opaque = !d.has(b"SMask")
                     && !d.has(b"Mask")
-                    && !dict_get(doc, d, b"ImageMask")
-                        .is_some_and(|o| matches!(o, Object::Boolean(true)));
+                    && !dict_get(doc, d, b"ImageMask").is_some_and(|o| matches!(o, Object::Boolean(true)));
                 let unit = Rect::new(0.0, 0.0, 1.0, 1.0).transformed(&gs.ctm);
                 if !gs.oc_hidden && !mc.iter().any(|m| m.hidden) {
                     self.paint_image(&unit.intersect(&gs.clip), opaque)?;
@@ -1157,9 +1090,7 @@ impl<'a> Page<'a> {
                 if mc.iter().any(|m| m.hidden) {
                     inner.oc_hidden = true;
                 }
-                let res = dict_get(doc, d, b"Resources")
-                    .and_then(|o| o.as_dict().ok())
-                    .or(resources);
+                let res = dict_get(doc, d, b"Resources").and_then(|o| o.as_dict().ok()).or(resources);
                 self.forms.push(id.unwrap_or((0, 0)));
                 let r = self.run_stream(&data, res, inner);
                 self.forms.pop();
@@ -1224,13 +1155,7 @@ impl<'a> Page<'a> {
         Ok(())
     }
 
-    fn show(
-        &mut self,
-        s: &[u8],
-        gs: &GState,
-        tm: &mut Matrix,
-        mc: &mut [Mc],
-    ) -> Result<(), ExtractError> {
+    fn show(&mut self, s: &[u8], gs: &GState, tm: &mut Matrix, mc: &mut [Mc]) -> Result<(), ExtractError> {
         let Some(font) = gs.font.clone() else {
             return Ok(());
         };
@@ -1248,44 +1173,26 @@ impl<'a> Page<'a> {
             let (w0, w1) = (code.width * fs, 0.0);
             let _ = w1;
             let spacing = gs.tc + if code.is_space_byte { gs.tw } else { 0.0 };
-            let (tx, ty) = if font.vertical {
-                (0.0, -(fs + spacing))
-            } else {
-                ((w0 + spacing) * gs.th, 0.0)
-            };
+            let (tx, ty) = if font.vertical { (0.0, -(fs + spacing)) } else { ((w0 + spacing) * gs.th, 0.0) };
             let trm_rise = gs.ts;
             let (ox, oy) = apply(&m, 0.0, trm_rise);
             let size_vec = (m[2] * fs, m[3] * fs);
             let size = (size_vec.0.hypot(size_vec.1) * font.size_scale).abs();
             let dir_len = m[0].hypot(m[1]);
-            let (ux, uy) = if dir_len > 1e-9 {
-                (m[0] / dir_len, m[1] / dir_len)
-            } else {
-                (1.0, 0.0)
-            };
+            let (ux, uy) = if dir_len > 1e-9 { (m[0] / dir_len, m[1] / dir_len) } else { (1.0, 0.0) };
             // Layout measures the glyph's own width: Tc/Tw spacing shows up as a gap, which is
             // how letter-spaced and word-spaced text separates words.
-            let (gx, gy) = if font.vertical {
-                (0.0, -fs)
-            } else {
-                (w0 * gs.th, 0.0)
-            };
+            let (gx, gy) = if font.vertical { (0.0, -fs) } else { (w0 * gs.th, 0.0) };
             let adv_vec = (gx * m[0] + gy * m[2], gx * m[1] + gy * m[3]);
             let adv = adv_vec.0.hypot(adv_vec.1);
             let gw = if font.vertical { fs } else { w0 * gs.th };
             let h = fs * font.size_scale.min(1.0);
-            let bbox =
-                Rect::new(0.0, trm_rise - 0.2 * h, gw.max(0.0), trm_rise + 0.7 * h).transformed(&m);
+            let bbox = Rect::new(0.0, trm_rise - 0.2 * h, gw.max(0.0), trm_rise + 0.7 * h).transformed(&m);
             // Visibility.
             let mut vis = Visibility::VISIBLE;
             let mut ocr_candidate = false;
             let (cx, cy) = ((bbox.x0 + bbox.x1) / 2.0, (bbox.y0 + bbox.y1) / 2.0);
-            let over_image = self
-                .images
-                .iter()
-                .rev()
-                .take(RECENT_PAINTS)
-                .any(|r| r.contains_point(cx, cy, 0.5));
+            let over_image = self.images.iter().rev().take(RECENT_PAINTS).any(|r| r.contains_point(cx, cy, 0.5));
             if gs.tr == 3 || gs.tr == 7 {
                 if over_image {
                     // OCR text layer over a scanned page: the image shows what it says.
@@ -1295,11 +1202,8 @@ impl<'a> Page<'a> {
                 }
             } else {
                 let stroke_only = gs.tr == 1 || gs.tr == 5;
-                let (lum, alpha) = if stroke_only {
-                    (gs.stroke_lum, gs.stroke_alpha)
-                } else {
-                    (gs.fill_lum, gs.fill_alpha)
-                };
+                let (lum, alpha) =
+                    if stroke_only { (gs.stroke_lum, gs.stroke_alpha) } else { (gs.fill_lum, gs.fill_alpha) };
                 if alpha <= 0.01 {
                     vis = vis.with(Hidden::Transparent);
                 }
@@ -1378,10 +1282,7 @@ fn resolve_cs(doc: &Document, cs: Option<&Object>, depth: u8) -> ColorSpace {
             _ => ColorSpace::Unknown,
         },
         Some(Object::Array(a)) => {
-            let kind = a
-                .first()
-                .map(|o| deref(doc, o))
-                .and_then(|o| o.as_name().ok());
+            let kind = a.first().map(|o| deref(doc, o)).and_then(|o| o.as_name().ok());
             match kind {
                 Some(b"ICCBased") => {
                     let n = a
@@ -1428,9 +1329,7 @@ pub(crate) fn oc_is_off(doc: &Document, off: &HashSet<ObjectId>, obj: &Object) -
         if ids.is_empty() {
             return false;
         }
-        let policy = dict_get(doc, d, b"P")
-            .and_then(|o| o.as_name().ok())
-            .unwrap_or(b"AnyOn");
+        let policy = dict_get(doc, d, b"P").and_then(|o| o.as_name().ok()).unwrap_or(b"AnyOn");
         let is_off = |id: &ObjectId| off.contains(id);
         return match policy {
             b"AllOn" => ids.iter().any(is_off),
@@ -1458,11 +1357,7 @@ mod tests {
         assert_eq!(names, ["BT", "Tf", "TJ", "ET", "BI", "ID", "Q", "BDC"]);
         assert_eq!(
             ops[2].1,
-            vec![Operand::Arr(vec![
-                Operand::Str(b"Hel".to_vec()),
-                Operand::Num(-250.0),
-                Operand::Str(b"lo".to_vec())
-            ])]
+            vec![Operand::Arr(vec![Operand::Str(b"Hel".to_vec()), Operand::Num(-250.0), Operand::Str(b"lo".to_vec())])]
         );
         assert_eq!(ops[7].1[1].dict_get(b"MCID"), Some(&Operand::Num(3.0)));
     }
@@ -1488,10 +1383,7 @@ mod tests {
 
     #[test]
     fn matrices_compose() {
-        let m = mul(
-            &[2.0, 0.0, 0.0, 2.0, 0.0, 0.0],
-            &[1.0, 0.0, 0.0, 1.0, 10.0, 20.0],
-        );
+        let m = mul(&[2.0, 0.0, 0.0, 2.0, 0.0, 0.0], &[1.0, 0.0, 0.0, 1.0, 10.0, 20.0]);
         assert_eq!(apply(&m, 1.0, 1.0), (12.0, 22.0));
     }
 

@@ -14,10 +14,7 @@ use std::io::Read;
 
 /// Filters that carry image data only: their output is never text, so they are not decoded.
 fn is_image_filter(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b"DCTDecode" | b"DCT" | b"JPXDecode" | b"CCITTFaxDecode" | b"CCF" | b"JBIG2Decode"
-    )
+    matches!(name, b"DCTDecode" | b"DCT" | b"JPXDecode" | b"CCITTFaxDecode" | b"CCF" | b"JBIG2Decode")
 }
 
 fn deref<'a>(doc: &'a Document, obj: &'a Object) -> &'a Object {
@@ -28,19 +25,12 @@ fn deref<'a>(doc: &'a Document, obj: &'a Object) -> &'a Object {
 }
 
 /// Decodes a stream's data through its filter chain. Returns `Ok(None)` for image codecs.
-pub(crate) fn decode_stream(
-    doc: &Document,
-    stream: &Stream,
-    budget: &Budget,
-) -> Result<Option<Vec<u8>>, ExtractError> {
+pub(crate) fn decode_stream(doc: &Document, stream: &Stream, budget: &Budget) -> Result<Option<Vec<u8>>, ExtractError> {
     let cap = budget.limits.max_stream_bytes.min(usize::MAX as u64) as usize;
     let dict = &stream.dict;
     let filters: Vec<Vec<u8>> = match dict.get(b"Filter").map(|o| deref(doc, o)) {
         Ok(Object::Name(n)) => vec![n.clone()],
-        Ok(Object::Array(a)) => a
-            .iter()
-            .filter_map(|o| deref(doc, o).as_name().ok().map(<[u8]>::to_vec))
-            .collect(),
+        Ok(Object::Array(a)) => a.iter().filter_map(|o| deref(doc, o).as_name().ok().map(<[u8]>::to_vec)).collect(),
         _ => Vec::new(),
     };
     if filters.len() > 8 {
@@ -63,10 +53,7 @@ pub(crate) fn decode_stream(
                 predict(raw, p, cap)?
             }
             b"LZWDecode" | b"LZW" => {
-                let early = p
-                    .and_then(|d| d.get(b"EarlyChange").ok())
-                    .and_then(|o| o.as_i64().ok())
-                    .unwrap_or(1);
+                let early = p.and_then(|d| d.get(b"EarlyChange").ok()).and_then(|o| o.as_i64().ok()).unwrap_or(1);
                 let raw = lzw(&data, early != 0, cap)?;
                 predict(raw, p, cap)?
             }
@@ -75,10 +62,7 @@ pub(crate) fn decode_stream(
             b"RunLengthDecode" | b"RL" => run_length(&data, cap)?,
             b"Crypt" => data,
             other => {
-                return Err(ExtractError::Unsupported(format!(
-                    "pdf stream filter {}",
-                    String::from_utf8_lossy(other)
-                )))
+                return Err(ExtractError::Unsupported(format!("pdf stream filter {}", String::from_utf8_lossy(other))))
             }
         };
         budget.charge_decompressed(data.len() as u64)?;
@@ -87,10 +71,7 @@ pub(crate) fn decode_stream(
 }
 
 fn too_big(cap: usize) -> ExtractError {
-    ExtractError::limit(
-        Limit::DecompressedBytes,
-        format!("a pdf stream decodes to more than {cap} bytes"),
-    )
+    ExtractError::limit(Limit::DecompressedBytes, format!("a pdf stream decodes to more than {cap} bytes"))
 }
 
 /// Reads `r` into a buffer of at most `cap` bytes; a read error keeps the prefix.
@@ -122,16 +103,11 @@ pub(crate) fn inflate(data: &[u8], cap: usize) -> Result<Vec<u8>, ExtractError> 
     if !raw.is_empty() {
         return Ok(raw);
     }
-    read_capped(
-        flate2::read::DeflateDecoder::new(data.get(2..).unwrap_or(&[])),
-        cap,
-    )
+    read_capped(flate2::read::DeflateDecoder::new(data.get(2..).unwrap_or(&[])), cap)
 }
 
 fn int_param(p: Option<&Dictionary>, key: &[u8], default: i64) -> i64 {
-    p.and_then(|d| d.get(key).ok())
-        .and_then(|o| o.as_i64().ok())
-        .unwrap_or(default)
+    p.and_then(|d| d.get(key).ok()).and_then(|o| o.as_i64().ok()).unwrap_or(default)
 }
 
 /// PNG and TIFF predictors (ISO 32000-1 §7.4.4.4).
@@ -169,17 +145,9 @@ fn predict(data: Vec<u8>, p: Option<&Dictionary>, cap: usize) -> Result<Vec<u8>,
         let mut cur = vec![0u8; row];
         for i in 0..line.len().min(row) {
             let x = line.get(i).copied().unwrap_or(0);
-            let a = if i >= bpp {
-                cur.get(i - bpp).copied().unwrap_or(0)
-            } else {
-                0
-            };
+            let a = if i >= bpp { cur.get(i - bpp).copied().unwrap_or(0) } else { 0 };
             let b = prev.get(i).copied().unwrap_or(0);
-            let c = if i >= bpp {
-                prev.get(i - bpp).copied().unwrap_or(0)
-            } else {
-                0
-            };
+            let c = if i >= bpp { prev.get(i - bpp).copied().unwrap_or(0) } else { 0 };
             let v = match ty {
                 1 => x.wrapping_add(a),
                 2 => x.wrapping_add(b),
@@ -252,9 +220,7 @@ fn ascii85(data: &[u8]) -> Vec<u8> {
                 }
                 n += 1;
                 if n == 5 {
-                    let v = group
-                        .iter()
-                        .fold(0u32, |acc, &d| acc.wrapping_mul(85).wrapping_add(d));
+                    let v = group.iter().fold(0u32, |acc, &d| acc.wrapping_mul(85).wrapping_add(d));
                     out.extend_from_slice(&v.to_be_bytes());
                     n = 0;
                 }
@@ -266,9 +232,7 @@ fn ascii85(data: &[u8]) -> Vec<u8> {
         for slot in group.iter_mut().skip(n) {
             *slot = 84;
         }
-        let v = group
-            .iter()
-            .fold(0u32, |acc, &d| acc.wrapping_mul(85).wrapping_add(d));
+        let v = group.iter().fold(0u32, |acc, &d| acc.wrapping_mul(85).wrapping_add(d));
         out.extend_from_slice(v.to_be_bytes().get(..n - 1).unwrap_or(&[]));
     }
     out
@@ -379,13 +343,7 @@ mod tests {
     fn inflate_respects_cap() {
         let z = zlib(&vec![b' '; 100_000]);
         assert_eq!(inflate(&z, 200_000).unwrap().len(), 100_000);
-        assert!(matches!(
-            inflate(&z, 1000),
-            Err(ExtractError::Limit {
-                limit: Limit::DecompressedBytes,
-                ..
-            })
-        ));
+        assert!(matches!(inflate(&z, 1000), Err(ExtractError::Limit { limit: Limit::DecompressedBytes, .. })));
     }
 
     #[test]
@@ -395,17 +353,11 @@ mod tests {
         let mut dict = Dictionary::new();
         dict.set(
             "Filter",
-            Object::Array(vec![
-                Object::Name(b"FlateDecode".to_vec()),
-                Object::Name(b"FlateDecode".to_vec()),
-            ]),
+            Object::Array(vec![Object::Name(b"FlateDecode".to_vec()), Object::Name(b"FlateDecode".to_vec())]),
         );
         let s = Stream::new(dict, outer);
         let doc = Document::new();
-        let limits = Limits {
-            max_stream_bytes: 10_000,
-            ..Limits::default()
-        };
+        let limits = Limits { max_stream_bytes: 10_000, ..Limits::default() };
         let b = Budget::new(&limits);
         assert!(decode_stream(&doc, &s, &b).is_err());
         let limits = Limits::default();
@@ -417,10 +369,7 @@ mod tests {
     fn ascii_codecs() {
         assert_eq!(ascii_hex(b"48 65 6c6C6f>"), b"Hello");
         assert_eq!(ascii85(b"<~87cURD]i,\"Ebo80~>"), b"Hello World!");
-        assert_eq!(
-            run_length(&[2, b'a', b'b', b'c', 254, b'x', 128], 100).unwrap(),
-            b"abcxxx"
-        );
+        assert_eq!(run_length(&[2, b'a', b'b', b'c', 254, b'x', 128], 100).unwrap(), b"abcxxx");
     }
 
     #[test]

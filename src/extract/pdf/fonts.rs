@@ -44,10 +44,7 @@ pub(crate) fn glyph_to_unicode(name: &[u8]) -> Option<String> {
         return None;
     }
     if base.contains('_') {
-        let parts: Option<String> = base
-            .split('_')
-            .map(|p| glyph_to_unicode(p.as_bytes()))
-            .collect();
+        let parts: Option<String> = base.split('_').map(|p| glyph_to_unicode(p.as_bytes())).collect();
         return parts;
     }
     if let Ok(i) = GLYPHS.binary_search_by(|(n, _)| (*n).cmp(base)) {
@@ -66,10 +63,7 @@ pub(crate) fn glyph_to_unicode(name: &[u8]) -> Option<String> {
     }
     if let Some(hex) = base.strip_prefix('u') {
         if (4..=6).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return u32::from_str_radix(hex, 16)
-                .ok()
-                .and_then(char::from_u32)
-                .map(String::from);
+            return u32::from_str_radix(hex, 16).ok().and_then(char::from_u32).map(String::from);
         }
     }
     None
@@ -120,13 +114,8 @@ fn cmap_tokens(data: &[u8]) -> Vec<Tok> {
                 while data.get(j).is_some_and(|&c| c != b'>') {
                     j += 1;
                 }
-                let hex: Vec<u8> = data
-                    .get(start..j)
-                    .unwrap_or(&[])
-                    .iter()
-                    .copied()
-                    .filter(u8::is_ascii_hexdigit)
-                    .collect();
+                let hex: Vec<u8> =
+                    data.get(start..j).unwrap_or(&[]).iter().copied().filter(u8::is_ascii_hexdigit).collect();
                 let mut bytes = Vec::with_capacity(hex.len() / 2 + 1);
                 for pair in hex.chunks(2) {
                     let s = std::str::from_utf8(pair).unwrap_or("0");
@@ -205,17 +194,11 @@ fn cmap_tokens(data: &[u8]) -> Vec<Tok> {
 pub(crate) fn is_regular(c: u8) -> bool {
     !c.is_ascii_whitespace()
         && c != 0
-        && !matches!(
-            c,
-            b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
-        )
+        && !matches!(c, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
 }
 
 fn be(bytes: &[u8]) -> u32 {
-    bytes
-        .iter()
-        .take(4)
-        .fold(0u32, |acc, &b| (acc << 8) | b as u32)
+    bytes.iter().take(4).fold(0u32, |acc, &b| (acc << 8) | b as u32)
 }
 
 /// UTF-16BE destination bytes to text; odd trailing bytes and bad surrogates are dropped.
@@ -255,15 +238,9 @@ impl CMap {
             let Tok::Kw(k) = t else { continue };
             match k.as_slice() {
                 b"begincodespacerange" => {
-                    while let (Some(Tok::Hex(lo)), Some(Tok::Hex(hi))) =
-                        (toks.get(i), toks.get(i + 1))
-                    {
+                    while let (Some(Tok::Hex(lo)), Some(Tok::Hex(hi))) = (toks.get(i), toks.get(i + 1)) {
                         if !lo.is_empty() && lo.len() == hi.len() && lo.len() <= 4 {
-                            m.codespaces.push(Codespace {
-                                len: lo.len(),
-                                lo: lo.clone(),
-                                hi: hi.clone(),
-                            });
+                            m.codespaces.push(Codespace { len: lo.len(), lo: lo.clone(), hi: hi.clone() });
                         }
                         i += 2;
                     }
@@ -283,9 +260,7 @@ impl CMap {
                     }
                 }
                 b"beginbfrange" => {
-                    while let (Some(Tok::Hex(lo)), Some(Tok::Hex(hi))) =
-                        (toks.get(i), toks.get(i + 1))
-                    {
+                    while let (Some(Tok::Hex(lo)), Some(Tok::Hex(hi))) = (toks.get(i), toks.get(i + 1)) {
                         let (lo, hi) = (be(lo), be(hi));
                         i += 2;
                         match toks.get(i) {
@@ -331,9 +306,7 @@ impl CMap {
                     }
                 }
                 b"begincidchar" => {
-                    while let (Some(Tok::Hex(src)), Some(Tok::Int(c))) =
-                        (toks.get(i), toks.get(i + 1))
-                    {
+                    while let (Some(Tok::Hex(src)), Some(Tok::Int(c))) = (toks.get(i), toks.get(i + 1)) {
                         if m.cid.len() < MAX_CMAP_ENTRIES {
                             m.cid.insert(be(src), (*c).max(0) as u32);
                         }
@@ -352,10 +325,7 @@ impl CMap {
             let Some(code) = bytes.get(..cs.len) else {
                 continue;
             };
-            let inside = code
-                .iter()
-                .zip(cs.lo.iter().zip(&cs.hi))
-                .all(|(b, (lo, hi))| lo <= b && b <= hi);
+            let inside = code.iter().zip(cs.lo.iter().zip(&cs.hi)).all(|(b, (lo, hi))| lo <= b && b <= hi);
             if inside {
                 return Some(cs.len);
             }
@@ -367,10 +337,7 @@ impl CMap {
         if let Some(c) = self.cid.get(&code) {
             return Some(*c);
         }
-        self.cid_ranges
-            .iter()
-            .find(|(lo, hi, _)| *lo <= code && code <= *hi)
-            .map(|(lo, _, c)| c + (code - lo))
+        self.cid_ranges.iter().find(|(lo, hi, _)| *lo <= code && code <= *hi).map(|(lo, _, c)| c + (code - lo))
     }
 }
 
@@ -454,17 +421,14 @@ fn base14_width(base: &str) -> f64 {
 
 impl Font {
     pub(crate) fn load(doc: &Document, dict: &Dictionary, budget: &Budget) -> Font {
-        let subtype = get(doc, dict, b"Subtype")
-            .and_then(|o| o.as_name().ok())
-            .unwrap_or(b"Type1");
+        let subtype = get(doc, dict, b"Subtype").and_then(|o| o.as_name().ok()).unwrap_or(b"Type1");
         let base = get(doc, dict, b"BaseFont")
             .and_then(|o| o.as_name().ok())
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .unwrap_or_default();
         // `/ToUnicode /Identity-H` (a name, not a stream) means the codes are UCS-2.
-        let identity_tu = get(doc, dict, b"ToUnicode")
-            .and_then(|o| o.as_name().ok())
-            .is_some_and(|n| n.starts_with(b"Identity"));
+        let identity_tu =
+            get(doc, dict, b"ToUnicode").and_then(|o| o.as_name().ok()).is_some_and(|n| n.starts_with(b"Identity"));
         let to_unicode = get(doc, dict, b"ToUnicode")
             .and_then(|o| o.as_stream().ok())
             .and_then(|s| decode_stream(doc, s, budget).ok().flatten())
@@ -510,22 +474,12 @@ impl Font {
                 }
             }
         }
-        self.first_char = get(doc, dict, b"FirstChar")
-            .and_then(num)
-            .unwrap_or(0.0)
-            .clamp(0.0, 255.0) as u32;
+        self.first_char = get(doc, dict, b"FirstChar").and_then(num).unwrap_or(0.0).clamp(0.0, 255.0) as u32;
         if let Some(Object::Array(w)) = get(doc, dict, b"Widths") {
-            self.widths = w
-                .iter()
-                .take(256)
-                .map(|o| num(deref(doc, o)).unwrap_or(0.0))
-                .collect();
+            self.widths = w.iter().take(256).map(|o| num(deref(doc, o)).unwrap_or(0.0)).collect();
         }
         let desc = get(doc, dict, b"FontDescriptor").and_then(|o| o.as_dict().ok());
-        let missing = desc
-            .and_then(|d| get(doc, d, b"MissingWidth"))
-            .and_then(num)
-            .filter(|w| *w > 0.0);
+        let missing = desc.and_then(|d| get(doc, d, b"MissingWidth")).and_then(num).filter(|w| *w > 0.0);
         if self.widths.is_empty() && self.kind == FontKind::Simple && !base.contains("Courier") {
             self.metrics = Some(if base.contains("Times") || base.contains("Roman") {
                 &tables::TIMES_ASCII
@@ -544,10 +498,7 @@ impl Font {
                 nz.iter().sum::<f64>() / nz.len() as f64
             }
         });
-        let flags = desc
-            .and_then(|d| get(doc, d, b"Flags"))
-            .and_then(|o| o.as_i64().ok())
-            .unwrap_or(0);
+        let flags = desc.and_then(|d| get(doc, d, b"Flags")).and_then(|o| o.as_i64().ok()).unwrap_or(0);
         let symbolic_name = base.contains("Symbol");
         let dingbats = base.contains("Dingbats");
         let enc = get(doc, dict, b"Encoding");
@@ -556,9 +507,7 @@ impl Font {
         match enc {
             Some(Object::Name(n)) => base_t = base_table(n),
             Some(Object::Dictionary(d)) => {
-                base_t = get(doc, d, b"BaseEncoding")
-                    .and_then(|o| o.as_name().ok())
-                    .and_then(base_table);
+                base_t = get(doc, d, b"BaseEncoding").and_then(|o| o.as_name().ok()).and_then(base_table);
                 if let Some(Object::Array(a)) = get(doc, d, b"Differences") {
                     let mut code = 0usize;
                     for o in a {
@@ -636,8 +585,7 @@ impl Font {
                 self.vertical = n.ends_with(b"-V");
                 self.cid_enc = if n.starts_with(b"Identity") {
                     CidEncoding::Identity
-                } else if n.windows(4).any(|w| w == b"UCS2") || n.windows(5).any(|w| w == b"UTF16")
-                {
+                } else if n.windows(4).any(|w| w == b"UCS2") || n.windows(5).any(|w| w == b"UTF16") {
                     CidEncoding::Ucs2
                 } else {
                     CidEncoding::Unknown
@@ -646,9 +594,7 @@ impl Font {
             Some(Object::Stream(s)) => {
                 if let Some(d) = decode_stream(doc, s, budget).ok().flatten() {
                     let cm = CMap::parse(&d);
-                    self.vertical = get(doc, &s.dict, b"WMode")
-                        .and_then(|o| o.as_i64().ok())
-                        .is_some_and(|w| w == 1);
+                    self.vertical = get(doc, &s.dict, b"WMode").and_then(|o| o.as_i64().ok()).is_some_and(|w| w == 1);
                     self.cid_enc = CidEncoding::Embedded(Box::new(cm));
                 }
             }
@@ -727,10 +673,7 @@ impl Font {
 
     fn decode_code(&self, code: u32, len: usize) -> Code {
         let mut unmapped = false;
-        let mut text = self
-            .to_unicode
-            .as_ref()
-            .and_then(|m| m.uni.get(&code).cloned());
+        let mut text = self.to_unicode.as_ref().and_then(|m| m.uni.get(&code).cloned());
         let cid = match (&self.kind, &self.cid_enc) {
             (FontKind::Composite, CidEncoding::Embedded(cm)) => cm.to_cid(code).unwrap_or(code),
             _ => code,
@@ -741,10 +684,7 @@ impl Font {
                     CidEncoding::Ucs2 => char::from_u32(code).map(String::from),
                     _ => None,
                 },
-                _ => self
-                    .simple_map
-                    .as_ref()
-                    .and_then(|m| m.get(code as usize).cloned().flatten()),
+                _ => self.simple_map.as_ref().and_then(|m| m.get(code as usize).cloned().flatten()),
             };
         }
         let text = match text {
@@ -759,11 +699,7 @@ impl Font {
             }
         };
         let w = match self.kind {
-            FontKind::Composite => self
-                .cid_widths
-                .get(&cid)
-                .copied()
-                .unwrap_or(self.default_width),
+            FontKind::Composite => self.cid_widths.get(&cid).copied().unwrap_or(self.default_width),
             _ => code
                 .checked_sub(self.first_char)
                 .and_then(|k| self.widths.get(k as usize).copied())
@@ -775,12 +711,7 @@ impl Font {
                 })
                 .unwrap_or(self.default_width),
         };
-        Code {
-            text,
-            width: w * self.width_scale,
-            is_space_byte: len == 1 && code == 32,
-            unmapped,
-        }
+        Code { text, width: w * self.width_scale, is_space_byte: len == 1 && code == 32, unmapped }
     }
 }
 
@@ -791,15 +722,10 @@ fn type1_builtin_encoding(data: &[u8]) -> Vec<(usize, Vec<u8>)> {
         None => data.get(..data.len().min(64 * 1024)).unwrap_or(&[]),
     };
     let mut out = Vec::new();
-    let words: Vec<&[u8]> = clear
-        .split(|c| c.is_ascii_whitespace())
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words: Vec<&[u8]> = clear.split(|c| c.is_ascii_whitespace()).filter(|w| !w.is_empty()).collect();
     for w in words.windows(4) {
         if let [b"dup", code, name, b"put"] = w {
-            let code = std::str::from_utf8(code)
-                .ok()
-                .and_then(|c| c.parse::<usize>().ok());
+            let code = std::str::from_utf8(code).ok().and_then(|c| c.parse::<usize>().ok());
             if let (Some(code), Some(name)) = (code, name.strip_prefix(b"/")) {
                 if code < 256 {
                     out.push((code, name.to_vec()));
@@ -811,9 +737,7 @@ fn type1_builtin_encoding(data: &[u8]) -> Vec<(usize, Vec<u8>)> {
 }
 
 fn subtype_is_truetype(doc: &Document, dict: &Dictionary) -> bool {
-    get(doc, dict, b"Subtype")
-        .and_then(|o| o.as_name().ok())
-        .is_some_and(|n| n == b"TrueType")
+    get(doc, dict, b"Subtype").and_then(|o| o.as_name().ok()).is_some_and(|n| n == b"TrueType")
 }
 
 #[cfg(test)]
@@ -851,10 +775,7 @@ mod tests {
         let mut doc = Document::new();
         let mut enc = Dictionary::new();
         enc.set("BaseEncoding", Object::Name(b"WinAnsiEncoding".to_vec()));
-        enc.set(
-            "Differences",
-            Object::Array(vec![Object::Integer(65), Object::Name(b"eacute".to_vec())]),
-        );
+        enc.set("Differences", Object::Array(vec![Object::Integer(65), Object::Name(b"eacute".to_vec())]));
         let enc_id = doc.add_object(Object::Dictionary(enc));
         let mut f = Dictionary::new();
         f.set("Subtype", Object::Name(b"Type1".to_vec()));

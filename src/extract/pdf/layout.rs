@@ -39,11 +39,7 @@ fn separation(prev: &Glyph, g: &Glyph) -> Sep {
     if turned || perp.abs() > LINE_SHIFT_EM * em {
         // Superscripts and subscripts shift less than a line and keep going forward.
         if !turned && perp.abs() < 0.9 * em && along > -0.5 * em && along < 2.0 * em {
-            return if along > WORD_GAP_EM * em {
-                Sep::Space
-            } else {
-                Sep::None
-            };
+            return if along > WORD_GAP_EM * em { Sep::Space } else { Sep::None };
         }
         if -perp > PARA_GAP_EM * em || perp > 4.0 * em {
             return Sep::Para;
@@ -85,22 +81,13 @@ fn reading_order(glyphs: &[Glyph]) -> Vec<usize> {
             return false;
         };
         let em = ga.size.max(gb.size).max(0.01);
-        upright(ga)
-            && upright(gb)
-            && gb.y > ga.y + 0.5 * em
-            && gb.y - ga.y < 3.0 * em
-            && (gb.x - ga.x).abs() < 6.0 * em
+        upright(ga) && upright(gb) && gb.y > ga.y + 0.5 * em && gb.y - ga.y < 3.0 * em && (gb.x - ga.x).abs() < 6.0 * em
     };
     let mut ordered: Vec<(usize, usize)> = Vec::with_capacity(lines.len());
     let mut i = 0;
     while i < lines.len() {
         let mut j = i;
-        while j + 1 < lines.len()
-            && lines
-                .get(j)
-                .zip(lines.get(j + 1))
-                .is_some_and(|(a, b)| step_up(a, b))
-        {
+        while j + 1 < lines.len() && lines.get(j).zip(lines.get(j + 1)).is_some_and(|(a, b)| step_up(a, b)) {
             j += 1;
         }
         if j > i {
@@ -135,13 +122,7 @@ fn order_blocks(glyphs: &[Glyph], lines: &[(usize, usize)]) -> Option<Vec<(usize
     }
     let bbox = |l: &(usize, usize)| -> Option<(f64, f64, f64, f64, f64)> {
         let gs = glyphs.get(l.0..l.1)?;
-        let mut r = (
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-            0.0f64,
-        );
+        let mut r = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY, 0.0f64);
         for g in gs {
             r.0 = r.0.min(g.bbox.x0);
             r.1 = r.1.min(g.bbox.y0);
@@ -169,14 +150,7 @@ fn order_blocks(glyphs: &[Glyph], lines: &[(usize, usize)]) -> Option<Vec<(usize
                 continue;
             }
         }
-        blocks.push(Block {
-            lines: vec![*l],
-            x0,
-            x1,
-            y0,
-            y1,
-            em,
-        });
+        blocks.push(Block { lines: vec![*l], x0, x1, y0, y1, em });
     }
     let n = blocks.len();
     if !(2..=MAX_BLOCKS).contains(&n) {
@@ -240,12 +214,7 @@ pub(crate) fn emit(glyphs: &[Glyph], out: &mut Extracted, origin: &Origin) {
         if g.vis.is_visible() && g.adv > 0.1 * g.size && !g.text.trim().is_empty() {
             // Same place means within a fifth of the glyph size.
             let q = (g.size * 0.2).max(1e-3);
-            let key = (
-                g.text.clone(),
-                (g.x / q).round() as i64,
-                (g.y / q).round() as i64,
-                g.vis,
-            );
+            let key = (g.text.clone(), (g.x / q).round() as i64, (g.y / q).round() as i64, g.vis);
             if !seen.insert(key) {
                 continue;
             }
@@ -388,10 +357,7 @@ fn logical_rtl(seq: &mut [&Glyph]) {
             run.reverse();
             let mut k = 0;
             while k + 1 < run.len() {
-                let mark = run
-                    .get(k)
-                    .and_then(|g| g.text.chars().next())
-                    .is_some_and(is_mark);
+                let mark = run.get(k).and_then(|g| g.text.chars().next()).is_some_and(is_mark);
                 if mark {
                     run.swap(k, k + 1);
                     k += 2;

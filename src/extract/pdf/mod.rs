@@ -134,10 +134,7 @@ fn prescan_nesting(bytes: &[u8], cap: usize) -> Result<(), ExtractError> {
             _ => i += 1,
         }
         if depth > cap {
-            return Err(ExtractError::limit(
-                Limit::NestingDepth,
-                format!("pdf objects nested deeper than {cap}"),
-            ));
+            return Err(ExtractError::limit(Limit::NestingDepth, format!("pdf objects nested deeper than {cap}")));
         }
     }
     Ok(())
@@ -150,10 +147,9 @@ fn load(bytes: &[u8], budget: &Budget) -> Result<Document, ExtractError> {
         ..LoadOptions::default()
     };
     let doc = Document::load_mem_with_options(bytes, opts).map_err(|e| match e {
-        lopdf::Error::Decompress(_) => ExtractError::limit(
-            Limit::DecompressedBytes,
-            "a pdf object stream decodes past the stream cap",
-        ),
+        lopdf::Error::Decompress(_) => {
+            ExtractError::limit(Limit::DecompressedBytes, "a pdf object stream decodes past the stream cap")
+        }
         other => {
             let msg = other.to_string();
             if msg.to_ascii_lowercase().contains("password") || msg.contains("ncrypt") {
@@ -170,9 +166,7 @@ fn load(bytes: &[u8], budget: &Budget) -> Result<Document, ExtractError> {
         ));
     }
     if doc.trailer.has(b"Encrypt") && doc.encryption_state.is_none() {
-        return Err(ExtractError::Encrypted(
-            "pdf is encrypted and the empty user password does not open it".into(),
-        ));
+        return Err(ExtractError::Encrypted("pdf is encrypted and the empty user password does not open it".into()));
     }
     if doc.trailer.has(b"Encrypt") || doc.encryption_state.is_some() {
         // lopdf decrypted with the empty password; make sure something came out.
@@ -202,9 +196,7 @@ fn rect_of(doc: &Document, o: Option<&Object>) -> Option<Rect> {
 }
 
 fn walk_pages<'a>(doc: &'a Document, budget: &Budget) -> Result<Vec<PageInfo<'a>>, ExtractError> {
-    let catalog = doc
-        .catalog()
-        .map_err(|_| ExtractError::malformed("pdf", "no document catalog"))?;
+    let catalog = doc.catalog().map_err(|_| ExtractError::malformed("pdf", "no document catalog"))?;
     let Some(Object::Reference(root)) = catalog.get(b"Pages").ok() else {
         return Err(ExtractError::malformed("pdf", "no page tree"));
     };
@@ -216,25 +208,18 @@ fn walk_pages<'a>(doc: &'a Document, budget: &Budget) -> Result<Vec<PageInfo<'a>
     let mut stack: Vec<Frame<'a>> = vec![(*root, None, None, None)];
     while let Some((id, res, media, crop)) = stack.pop() {
         if !visited.insert(id) {
-            return Err(ExtractError::Hostile(
-                "pdf page tree visits an object twice (cycle or shared page)".into(),
-            ));
+            return Err(ExtractError::Hostile("pdf page tree visits an object twice (cycle or shared page)".into()));
         }
         if visited.len() as u64 > budget.limits.max_pages as u64 * 2 + 1000 {
             return Err(ExtractError::limit(
                 Limit::Pages,
-                format!(
-                    "pdf page tree larger than {} pages",
-                    budget.limits.max_pages
-                ),
+                format!("pdf page tree larger than {} pages", budget.limits.max_pages),
             ));
         }
         let Ok(node) = doc.get_dictionary(id) else {
             continue;
         };
-        let res = dict_get(doc, node, b"Resources")
-            .and_then(|o| o.as_dict().ok())
-            .or(res);
+        let res = dict_get(doc, node, b"Resources").and_then(|o| o.as_dict().ok()).or(res);
         let media = rect_of(doc, dict_get(doc, node, b"MediaBox")).or(media);
         let crop = rect_of(doc, dict_get(doc, node, b"CropBox")).or(crop);
         let kids = dict_get(doc, node, b"Kids").and_then(|o| o.as_array().ok());
@@ -250,20 +235,12 @@ fn walk_pages<'a>(doc: &'a Document, budget: &Budget) -> Result<Vec<PageInfo<'a>
             continue;
         }
         if out.len() >= budget.limits.max_pages as usize {
-            return Err(ExtractError::limit(
-                Limit::Pages,
-                format!("more than {} pdf pages", budget.limits.max_pages),
-            ));
+            return Err(ExtractError::limit(Limit::Pages, format!("more than {} pdf pages", budget.limits.max_pages)));
         }
         let mbox = media.unwrap_or(default_box);
         let page_box = match crop {
             Some(c) => {
-                let i = Rect::new(
-                    c.x0.max(mbox.x0),
-                    c.y0.max(mbox.y0),
-                    c.x1.min(mbox.x1),
-                    c.y1.min(mbox.y1),
-                );
+                let i = Rect::new(c.x0.max(mbox.x0), c.y0.max(mbox.y0), c.x1.min(mbox.x1), c.y1.min(mbox.y1));
                 if i.x1 > i.x0 && i.y1 > i.y0 {
                     i
                 } else {
@@ -272,11 +249,7 @@ fn walk_pages<'a>(doc: &'a Document, budget: &Budget) -> Result<Vec<PageInfo<'a>
             }
             None => mbox,
         };
-        out.push(PageInfo {
-            dict: node,
-            resources: res,
-            page_box,
-        });
+        out.push(PageInfo { dict: node, resources: res, page_box });
     }
     Ok(out)
 }
@@ -297,9 +270,7 @@ fn ocgs_off(doc: &Document) -> HashSet<ObjectId> {
     if let Some(Object::Array(a)) = dict_get(doc, d, b"OFF") {
         off.extend(a.iter().filter_map(|o| o.as_reference().ok()));
     }
-    let base_off = dict_get(doc, d, b"BaseState")
-        .and_then(|o| o.as_name().ok())
-        .is_some_and(|n| n == b"OFF");
+    let base_off = dict_get(doc, d, b"BaseState").and_then(|o| o.as_name().ok()).is_some_and(|n| n == b"OFF");
     if base_off {
         let on: HashSet<ObjectId> = match dict_get(doc, d, b"ON") {
             Some(Object::Array(a)) => a.iter().filter_map(|o| o.as_reference().ok()).collect(),
@@ -324,11 +295,7 @@ fn ocgs_off(doc: &Document) -> HashSet<ObjectId> {
 }
 
 /// The concatenated, decoded content streams of a page.
-fn page_content(
-    doc: &Document,
-    page: &Dictionary,
-    budget: &Budget,
-) -> Result<Vec<u8>, ExtractError> {
+fn page_content(doc: &Document, page: &Dictionary, budget: &Budget) -> Result<Vec<u8>, ExtractError> {
     let mut out = Vec::new();
     let streams: Vec<&Object> = match page.get(b"Contents") {
         Ok(Object::Array(a)) => a.iter().collect(),
@@ -423,9 +390,7 @@ fn appearances<'a>(
         let Some(rect) = rect_of(doc, dict_get(doc, d, b"Rect")) else {
             continue;
         };
-        let Some(n) = dict_get(doc, d, b"AP")
-            .and_then(|o| o.as_dict().ok())
-            .and_then(|ap| dict_get(doc, ap, b"N"))
+        let Some(n) = dict_get(doc, d, b"AP").and_then(|o| o.as_dict().ok()).and_then(|ap| dict_get(doc, ap, b"N"))
         else {
             continue;
         };
@@ -438,26 +403,17 @@ fn appearances<'a>(
             _ => None,
         };
         let Some(stream) = stream else { continue };
-        let flags = dict_get(doc, d, b"F")
-            .and_then(|o| o.as_i64().ok())
-            .unwrap_or(0);
+        let flags = dict_get(doc, d, b"F").and_then(|o| o.as_i64().ok()).unwrap_or(0);
         let mut extra = Visibility::VISIBLE;
         if flags & (ANNOT_HIDDEN | ANNOT_NOVIEW) != 0 {
             extra = extra.with(Hidden::Annotation);
         }
-        if d.get(b"OC")
-            .ok()
-            .is_some_and(|oc| content::oc_is_off(doc, off, oc))
-        {
+        if d.get(b"OC").ok().is_some_and(|oc| content::oc_is_off(doc, off, oc)) {
             extra = extra.with(Hidden::OptionalContentOff);
         }
         let before = out.glyphs.len();
         out.run_appearance(stream, rect, extra)?;
-        if out
-            .glyphs
-            .get(before..)
-            .is_some_and(|g| g.iter().any(|g| !g.text.trim().is_empty()))
-        {
+        if out.glyphs.get(before..).is_some_and(|g| g.iter().any(|g| !g.text.trim().is_empty())) {
             drew.insert(idx);
         }
     }
@@ -489,17 +445,13 @@ fn annotations(
         let Ok(d) = deref(doc, a).as_dict() else {
             continue;
         };
-        let sub = dict_get(doc, d, b"Subtype")
-            .and_then(|o| o.as_name().ok())
-            .unwrap_or(b"");
+        let sub = dict_get(doc, d, b"Subtype").and_then(|o| o.as_name().ok()).unwrap_or(b"");
         if sub == b"Popup" {
             continue;
         }
         let sub_s = String::from_utf8_lossy(sub).into_owned();
         let origin = Origin::page(page_no).with_element(format!("annotation:{sub_s}"));
-        let flags = dict_get(doc, d, b"F")
-            .and_then(|o| o.as_i64().ok())
-            .unwrap_or(0);
+        let flags = dict_get(doc, d, b"F").and_then(|o| o.as_i64().ok()).unwrap_or(0);
         let shown = flags & (ANNOT_HIDDEN | ANNOT_NOVIEW) == 0;
         for key in [b"Contents".as_slice(), b"RC"] {
             if key == b"RC" && d.has(b"Contents") {
@@ -537,9 +489,7 @@ fn field_value(doc: &Document, d: &Dictionary) -> Option<String> {
     let mut cur = d;
     for _ in 0..32 {
         match dict_get(doc, cur, b"V") {
-            Some(Object::String(s, _)) => {
-                return Some(text_string(s).chars().take(MAX_FIELD_CHARS).collect())
-            }
+            Some(Object::String(s, _)) => return Some(text_string(s).chars().take(MAX_FIELD_CHARS).collect()),
             Some(Object::Name(_)) | Some(Object::Array(_)) => return None,
             _ => {}
         }
@@ -580,21 +530,14 @@ fn acroform(doc: &Document, out: &mut Extracted) {
             stack.extend(kids.iter());
         }
         // Widgets on pages were already reported with their page.
-        let is_widget = dict_get(doc, d, b"Subtype")
-            .and_then(|o| o.as_name().ok())
-            .is_some_and(|s| s == b"Widget");
+        let is_widget = dict_get(doc, d, b"Subtype").and_then(|o| o.as_name().ok()).is_some_and(|s| s == b"Widget");
         let has_widget_kids = dict_get(doc, d, b"Kids").is_some();
         if is_widget || has_widget_kids {
             continue;
         }
         if let Some(Object::String(s, _)) = dict_get(doc, d, b"V") {
             let v: String = text_string(s).chars().take(MAX_FIELD_CHARS).collect();
-            push_hidden(
-                out,
-                &v,
-                Hidden::Annotation,
-                &Origin::part("acroform").with_element("form_field"),
-            );
+            push_hidden(out, &v, Hidden::Annotation, &Origin::part("acroform").with_element("form_field"));
         }
     }
 }
@@ -624,25 +567,14 @@ fn strip_tags(s: &str) -> String {
 }
 
 fn metadata(doc: &Document, budget: &Budget, out: &mut Extracted) {
-    if let Some(info) = doc
-        .trailer
-        .get(b"Info")
-        .ok()
-        .map(|o| deref(doc, o))
-        .and_then(|o| o.as_dict().ok())
-    {
+    if let Some(info) = doc.trailer.get(b"Info").ok().map(|o| deref(doc, o)).and_then(|o| o.as_dict().ok()) {
         for (k, _) in info.iter().take(1000) {
             if k == b"CreationDate" || k == b"ModDate" || k == b"Trapped" {
                 continue;
             }
             if let Some(t) = str_of(doc, info, k) {
                 let key = String::from_utf8_lossy(k).into_owned();
-                push_hidden(
-                    out,
-                    &t,
-                    Hidden::Metadata,
-                    &Origin::part("info").with_element(key),
-                );
+                push_hidden(out, &t, Hidden::Metadata, &Origin::part("info").with_element(key));
             }
         }
     }
@@ -700,11 +632,7 @@ fn outlines(doc: &Document, out: &mut Extracted) {
     }
 }
 
-fn embedded_files(
-    doc: &Document,
-    budget: &Budget,
-    out: &mut Extracted,
-) -> Result<(), ExtractError> {
+fn embedded_files(doc: &Document, budget: &Budget, out: &mut Extracted) -> Result<(), ExtractError> {
     let Some(tree) = doc
         .catalog()
         .ok()
@@ -766,28 +694,18 @@ fn attachment(
     budget: &Budget,
     out: &mut Extracted,
 ) -> Result<(), ExtractError> {
-    let name = str_of(doc, fs, b"UF")
-        .or_else(|| str_of(doc, fs, b"F"))
-        .or(tree_name)
-        .unwrap_or_else(|| "unnamed".into());
+    let name =
+        str_of(doc, fs, b"UF").or_else(|| str_of(doc, fs, b"F")).or(tree_name).unwrap_or_else(|| "unnamed".into());
     let name: String = name.chars().filter(|c| !c.is_control()).take(200).collect();
     let ef = dict_get(doc, fs, b"EF").and_then(|o| o.as_dict().ok());
-    let stream = ef
-        .and_then(|e| dict_get(doc, e, b"F").or_else(|| dict_get(doc, e, b"UF")))
-        .and_then(|o| o.as_stream().ok());
-    out.signal(
-        SignalKind::EmbeddedFile,
-        "pdf carries an embedded file",
-        Origin::part(format!("attachment:{name}")),
-    );
+    let stream =
+        ef.and_then(|e| dict_get(doc, e, b"F").or_else(|| dict_get(doc, e, b"UF"))).and_then(|o| o.as_stream().ok());
+    out.signal(SignalKind::EmbeddedFile, "pdf carries an embedded file", Origin::part(format!("attachment:{name}")));
     let Some(stream) = stream else { return Ok(()) };
     let Some(data) = filters::decode_stream(doc, stream, budget)? else {
         return Ok(());
     };
-    let ext = std::path::Path::new(&name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_owned);
+    let ext = std::path::Path::new(&name).extension().and_then(|e| e.to_str()).map(str::to_owned);
     let kind = match crate::sniff::sniff(&data, ext.as_deref()) {
         crate::sniff::Sniffed::Accept(k) => k,
         crate::sniff::Sniffed::Reject { .. } => {
@@ -814,12 +732,7 @@ fn attachment(
             }
         }
         if let Some(t) = inner.text.get(sp.start..sp.end) {
-            out.push_flagged(
-                t,
-                sp.visibility.with(Hidden::Attachment),
-                &origin,
-                sp.unmapped_font,
-            );
+            out.push_flagged(t, sp.visibility.with(Hidden::Attachment), &origin, sp.unmapped_font);
         }
         pos = sp.end;
     }
@@ -858,18 +771,10 @@ fn active_content(doc: &Document, out: &mut Extracted) {
         .and_then(|o| o.as_dict().ok())
         .is_some_and(|n| n.has(b"JavaScript"));
     if js > 0 || names_js {
-        out.signal(
-            SignalKind::JavaScript,
-            format!("pdf contains {js} JavaScript action(s)"),
-            Origin::default(),
-        );
+        out.signal(SignalKind::JavaScript, format!("pdf contains {js} JavaScript action(s)"), Origin::default());
     }
     if launch > 0 {
-        out.signal(
-            SignalKind::LaunchAction,
-            format!("pdf contains {launch} launch action(s)"),
-            Origin::default(),
-        );
+        out.signal(SignalKind::LaunchAction, format!("pdf contains {launch} launch action(s)"), Origin::default());
     }
 }
 
