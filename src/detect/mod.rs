@@ -25,6 +25,8 @@ use validators::Validator;
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/detectors");
 
 const REGEX_SIZE_LIMIT: usize = 16 << 20;
+/// Bytes before a match that `suppress_before` looks at.
+const SUPPRESS_WINDOW: usize = 96;
 
 /// One compiled rule.
 #[derive(Debug)]
@@ -40,6 +42,7 @@ pub struct Rule {
     validator: Option<Validator>,
     allow: Vec<Regex>,
     context: Option<Regex>,
+    suppress: Option<Regex>,
 }
 
 impl Rule {
@@ -242,6 +245,12 @@ impl Detectors {
                 if !accept(rule, value, hay, whole.start(), whole.end()) {
                     continue;
                 }
+                if let Some(sup) = &rule.suppress {
+                    let a = floor_char(hay, whole.start().saturating_sub(SUPPRESS_WINDOW));
+                    if hay.get(a..whole.start()).is_some_and(|w| sup.is_match(w)) {
+                        continue;
+                    }
+                }
                 let (start, end) = match norm {
                     Some(n) => n.to_original(m.start(), m.end(), orig),
                     None => (m.start(), m.end()),
@@ -408,6 +417,10 @@ fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str) -> Result<Rule, R
         Some(c) => Some(Regex::new(c).map_err(|e| invalid(format!("context: {e}")))?),
         None => None,
     };
+    let suppress = match &spec.suppress_before {
+        Some(c) => Some(Regex::new(c).map_err(|e| invalid(format!("suppress_before: {e}")))?),
+        None => None,
+    };
     if spec.keywords.iter().any(|k| k.trim().is_empty()) {
         return Err(invalid("empty keyword".into()));
     }
@@ -423,6 +436,7 @@ fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str) -> Result<Rule, R
         validator,
         allow,
         context,
+        suppress,
     })
 }
 

@@ -70,6 +70,11 @@ pub struct RuleSpec {
     pub context: Option<String>,
     #[serde(default = "default_window")]
     pub context_window: usize,
+    /// A regex run on the text just before a match (the normalised text for injection rules);
+    /// when it matches, the text is describing an attack ("attackers tell models to …"), not
+    /// making one, and the match is dropped.
+    #[serde(default)]
+    pub suppress_before: Option<String>,
     /// Confidence reported as the finding's score (0..=1).
     #[serde(default)]
     pub confidence: Option<f32>,
@@ -114,6 +119,7 @@ struct Canonical<'a> {
     allow: &'a [String],
     context: &'a Option<String>,
     context_window: usize,
+    suppress_before: &'a Option<String>,
 }
 
 impl RuleSpec {
@@ -144,6 +150,7 @@ impl RuleSpec {
             allow: &self.allow,
             context: &self.context,
             context_window: self.context_window,
+            suppress_before: &self.suppress_before,
         };
         let json = serde_json::to_vec(&c).unwrap_or_default();
         hex::encode(Sha256::digest(json))
