@@ -6,6 +6,7 @@
 //! context requirements and allowlists then filter. Injection rules run over a normalised copy of
 //! the text whose offsets map back to the original.
 
+pub mod decode;
 pub mod normalize;
 pub mod rules;
 pub mod validators;
@@ -64,6 +65,16 @@ pub struct Match {
     pub start: usize,
     pub end: usize,
     pub score: Option<f32>,
+    /// Decoding layers peeled before the match, outermost first (`base64`, `rot13` …); empty for
+    /// matches in the text as written. For decoded matches `start..end` is the encoded run.
+    pub layers: Vec<&'static str>,
+}
+
+/// Where a decoded text sits in the original, for mapping its matches back.
+struct Decoded<'a> {
+    start: usize,
+    end: usize,
+    layers: &'a [&'static str],
 }
 
 /// Every rule, compiled. Build once, share by reference across threads.
@@ -200,10 +211,35 @@ impl Detectors {
     /// bytes, the secret wins.
     pub fn scan(&self, text: &str) -> Vec<Match> {
         let mut out = Vec::new();
-        self.scan_target(text, Target::Raw, text, None, &mut out);
+        self.scan_target(text, Target::Raw, text, None, None, &mut out);
         if self.prefilter[1].ac.is_some() || !self.prefilter[1].always.is_empty() {
             let norm = Normalized::new(text);
-            self.scan_target(&norm.text, Target::Normalized, text, Some(&norm), &mut out);
+            self.scan_target(
+                &norm.text,
+                Target::Normalized,
+                text,
+                Some(&norm),
+                None,
+                &mut out,
+            );
+            // Instructions hidden under encodings: rescan each decoded run; findings point at
+            // the encoded run and carry the layers peeled.
+            for d in decode::decode_layers(text) {
+                let dn = Normalized::new(&d.text);
+                let place = Decoded {
+                    start: d.start,
+                    end: d.end,
+                    layers: &d.layers,
+                };
+                self.scan_target(
+                    &dn.text,
+                    Target::Normalized,
+                    &d.text,
+                    Some(&dn),
+                    Some(&place),
+                    &mut out,
+                );
+            }
         }
         self.resolve(out)
     }
@@ -214,6 +250,7 @@ impl Detectors {
         target: Target,
         orig: &str,
         norm: Option<&Normalized>,
+        decoded: Option<&Decoded<'_>>,
         out: &mut Vec<Match>,
     ) {
         let pf = &self.prefilter[target as usize];
@@ -251,15 +288,17 @@ impl Detectors {
                         continue;
                     }
                 }
-                let (start, end) = match norm {
-                    Some(n) => n.to_original(m.start(), m.end(), orig),
-                    None => (m.start(), m.end()),
+                let (start, end) = match (decoded, norm) {
+                    (Some(d), _) => (d.start, d.end),
+                    (None, Some(n)) => n.to_original(m.start(), m.end(), orig),
+                    (None, None) => (m.start(), m.end()),
                 };
                 out.push(Match {
                     rule: idx,
                     start,
                     end,
                     score: rule.spec.confidence,
+                    layers: decoded.map(|d| d.layers.to_vec()).unwrap_or_default(),
                 });
             }
         }
