@@ -9,6 +9,7 @@
 pub mod decode;
 pub mod normalize;
 pub mod rules;
+pub mod scorer;
 pub mod validators;
 
 use crate::error::RuleError;
@@ -44,6 +45,7 @@ pub struct Rule {
     allow: Vec<Regex>,
     context: Option<Regex>,
     suppress: Option<Regex>,
+    scorer: Option<scorer::Scorer>,
 }
 
 impl Rule {
@@ -99,13 +101,15 @@ impl Detectors {
     /// The rules embedded in the binary.
     pub fn embedded() -> Result<Self, RuleError> {
         let mut files = Vec::new();
-        collect_embedded(&EMBEDDED, &mut files);
-        Self::from_files(files)
+        let mut models = Vec::new();
+        collect_embedded(&EMBEDDED, &mut files, &mut models);
+        Self::from_files_with_models(files, models)
     }
 
     /// Rules from a directory laid out like `detectors/` (`injection/`, `secrets/`, `pii/`).
     pub fn from_dir(root: &Path) -> Result<Self, RuleError> {
         let mut files = Vec::new();
+        let mut models = Vec::new();
         for sub in ["injection", "secrets", "pii"] {
             let dir = root.join(sub);
             if !dir.is_dir() {
@@ -121,6 +125,19 @@ impl Detectors {
                 .filter(|p| p.extension().is_some_and(|e| e == "toml"))
                 .collect();
             entries.sort();
+            for p in models_in(&dir)? {
+                let bytes = std::fs::read(&p).map_err(|e| RuleError::Io {
+                    path: p.display().to_string(),
+                    source: e,
+                })?;
+                let name = format!(
+                    "{sub}/{}",
+                    p.file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                );
+                models.push((name, bytes));
+            }
             for p in entries {
                 let text = std::fs::read_to_string(&p).map_err(|e| RuleError::Io {
                     path: p.display().to_string(),
@@ -142,11 +159,20 @@ impl Detectors {
                     .into(),
             });
         }
-        Self::from_files(files)
+        Self::from_files_with_models(files, models)
     }
 
     /// Compiles rules from `(relative path, TOML text)` pairs; the first path component names the kind.
     pub fn from_files(files: Vec<(String, String)>) -> Result<Self, RuleError> {
+        Self::from_files_with_models(files, Vec::new())
+    }
+
+    /// Like [`Detectors::from_files`], with the model files (`(relative path, bytes)`) that
+    /// model rules name.
+    pub fn from_files_with_models(
+        files: Vec<(String, String)>,
+        models: Vec<(String, Vec<u8>)>,
+    ) -> Result<Self, RuleError> {
         let mut rules = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (name, text) in &files {
@@ -158,7 +184,20 @@ impl Detectors {
                 if !seen.insert(spec.id.clone()) {
                     return Err(RuleError::Duplicate(spec.id));
                 }
-                rules.push(compile_rule(spec, kind, name)?);
+                let model = match &spec.model {
+                    Some(m) => {
+                        let path = format!("{dir}/{m}");
+                        let found = models.iter().find(|(p, _)| *p == path);
+                        Some(found.map(|(_, b)| b.as_slice()).ok_or_else(|| {
+                            RuleError::Invalid {
+                                id: spec.id.clone(),
+                                msg: format!("model file `{path}` not found"),
+                            }
+                        })?)
+                    }
+                    None => None,
+                };
+                rules.push(compile_rule(spec, kind, name, model)?);
             }
         }
         Self::from_rules(rules)
@@ -265,6 +304,25 @@ impl Detectors {
         if let Some(set) = &pf.always_set {
             for i in set.matches(hay).iter() {
                 enabled[pf.always[i]] = true;
+            }
+        }
+        if target == Target::Normalized {
+            for (idx, rule) in self.rules.iter().enumerate() {
+                let Some(sc) = &rule.scorer else { continue };
+                for h in sc.hits(hay) {
+                    let (start, end) = match (decoded, norm) {
+                        (Some(d), _) => (d.start, d.end),
+                        (None, Some(n)) => n.to_original(h.start, h.end, orig),
+                        (None, None) => (h.start, h.end),
+                    };
+                    out.push(Match {
+                        rule: idx,
+                        start,
+                        end,
+                        score: Some(h.prob),
+                        layers: decoded.map(|d| d.layers.to_vec()).unwrap_or_default(),
+                    });
+                }
             }
         }
         for (idx, on) in enabled.into_iter().enumerate() {
@@ -391,22 +449,51 @@ fn ceil_char(s: &str, mut i: usize) -> usize {
     i
 }
 
-fn collect_embedded(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
+fn collect_embedded(
+    dir: &Dir<'static>,
+    out: &mut Vec<(String, String)>,
+    models: &mut Vec<(String, Vec<u8>)>,
+) {
     for f in dir.files() {
         let p = f.path();
+        let name = p.to_string_lossy().replace('\\', "/");
         if p.extension().is_some_and(|e| e == "toml") {
             if let Some(t) = f.contents_utf8() {
-                out.push((p.to_string_lossy().replace('\\', "/"), t.to_string()));
+                out.push((name, t.to_string()));
             }
+        } else if p.extension().is_some_and(|e| e == MODEL_EXT) {
+            models.push((name, f.contents().to_vec()));
         }
     }
     for d in dir.dirs() {
-        collect_embedded(d, out);
+        collect_embedded(d, out, models);
     }
     out.sort();
 }
 
-fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str) -> Result<Rule, RuleError> {
+/// Model weight files carry this extension.
+const MODEL_EXT: &str = "bin";
+
+fn models_in(dir: &Path) -> Result<Vec<std::path::PathBuf>, RuleError> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| RuleError::Io {
+            path: dir.display().to_string(),
+            source: e,
+        })?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == MODEL_EXT))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+fn compile_rule(
+    spec: RuleSpec,
+    kind: FindingKind,
+    file: &str,
+    model: Option<&[u8]>,
+) -> Result<Rule, RuleError> {
     let invalid = |msg: String| RuleError::Invalid {
         id: spec.id.clone(),
         msg,
@@ -463,7 +550,26 @@ fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str) -> Result<Rule, R
     if spec.keywords.iter().any(|k| k.trim().is_empty()) {
         return Err(invalid("empty keyword".into()));
     }
-    let digest = spec.digest(kind);
+    let scorer = match (model, spec.threshold) {
+        (Some(bytes), Some(th)) => Some(
+            scorer::Scorer::from_bytes(bytes, th).map_err(|e| invalid(format!("model: {e}")))?,
+        ),
+        (Some(_), None) => return Err(invalid("a model rule needs a `threshold`".into())),
+        (None, _) if spec.pattern.is_empty() => {
+            return Err(invalid("empty pattern".into()));
+        }
+        (None, _) => None,
+    };
+    // A model rule's identity includes its weights.
+    let digest = match model {
+        Some(bytes) => {
+            let mut h = Sha256::new();
+            h.update(spec.digest(kind).as_bytes());
+            h.update(Sha256::digest(bytes));
+            hex::encode(h.finalize())
+        }
+        None => spec.digest(kind),
+    };
     Ok(Rule {
         spec,
         kind,
@@ -476,6 +582,7 @@ fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str) -> Result<Rule, R
         allow,
         context,
         suppress,
+        scorer,
     })
 }
 
@@ -484,7 +591,11 @@ fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleErro
     let mut patterns: Vec<String> = Vec::new();
     let mut pattern_rules: Vec<Vec<usize>> = Vec::new();
     let mut always = Vec::new();
-    for (i, r) in rules.iter().enumerate().filter(|(_, r)| r.target == target) {
+    for (i, r) in rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.target == target && r.scorer.is_none())
+    {
         if r.spec.keywords.is_empty() {
             always.push(i);
             continue;

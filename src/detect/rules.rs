@@ -50,8 +50,16 @@ pub struct RuleSpec {
     #[serde(default)]
     pub keywords: Vec<String>,
     /// A regex for the linear-time `regex` crate. Capture group `value` (or else group 1, or else
-    /// the whole match) is the sensitive range.
+    /// the whole match) is the sensitive range. Empty only for model rules.
+    #[serde(default)]
     pub pattern: String,
+    /// A statistical model file (relative to the rule file's folder) scored instead of a regex;
+    /// see `scorer.rs`. Its bytes are part of the rule digest.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Decision threshold for `model` (logit).
+    #[serde(default)]
+    pub threshold: Option<f32>,
     #[serde(default)]
     pub target: Option<Target>,
     #[serde(default)]
@@ -120,6 +128,8 @@ struct Canonical<'a> {
     context: &'a Option<String>,
     context_window: usize,
     suppress_before: &'a Option<String>,
+    model: &'a Option<String>,
+    threshold: Option<f32>,
 }
 
 impl RuleSpec {
@@ -151,6 +161,8 @@ impl RuleSpec {
             context: &self.context,
             context_window: self.context_window,
             suppress_before: &self.suppress_before,
+            model: &self.model,
+            threshold: self.threshold,
         };
         let json = serde_json::to_vec(&c).unwrap_or_default();
         hex::encode(Sha256::digest(json))
