@@ -92,6 +92,10 @@ pub struct Detectors {
 struct Prefilter {
     ac: Option<AhoCorasick>,
     pattern_rules: Vec<Vec<usize>>,
+    /// Per automaton pattern: whether it must start at a word boundary. On normalised text an
+    /// alphanumeric ASCII keyword only counts at the start of a word (`ai` in `said` does not
+    /// enable the address-to-AI rules), which keeps short keywords selective.
+    word_start: Vec<bool>,
     /// Rules without keywords on this target, checked with a `RegexSet`.
     always: Vec<usize>,
     always_set: Option<RegexSet>,
@@ -295,8 +299,18 @@ impl Detectors {
         let pf = &self.prefilter[target as usize];
         let mut enabled = vec![false; self.rules.len()];
         if let Some(ac) = &pf.ac {
+            let bytes = hay.as_bytes();
             for m in ac.find_overlapping_iter(hay) {
-                for &r in &pf.pattern_rules[m.pattern().as_usize()] {
+                let p = m.pattern().as_usize();
+                if pf.word_start.get(p).copied().unwrap_or(false)
+                    && m.start() > 0
+                    && bytes
+                        .get(m.start() - 1)
+                        .is_some_and(|b| b.is_ascii_alphanumeric())
+                {
+                    continue;
+                }
+                for &r in &pf.pattern_rules[p] {
                     enabled[r] = true;
                 }
             }
@@ -617,6 +631,13 @@ fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleErro
             }
         }
     }
+    let word_start: Vec<bool> = patterns
+        .iter()
+        .map(|k| {
+            target == Target::Normalized
+                && k.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        })
+        .collect();
     let ac = if patterns.is_empty() {
         None
     } else {
@@ -647,6 +668,7 @@ fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleErro
     Ok(Prefilter {
         ac,
         pattern_rules,
+        word_start,
         always,
         always_set,
     })
