@@ -397,7 +397,7 @@ fn detect_one(det: &Detectors, id: serde_json::Value, text: &str) -> serde_json:
             verdict = verdict.max(v);
             serde_json::json!({
                 "rule": r.spec.id, "kind": r.kind, "label": r.spec.label, "severity": r.spec.severity,
-                "start": m.start, "end": m.end, "score": m.score,
+                "start": m.start, "end": m.end, "score": m.score, "layers": m.layers,
             })
         })
         .collect();

@@ -94,7 +94,7 @@ pub fn findings(ex: &Extracted, matches: &[Match], det: &Detectors, fp: &Fingerp
                 location: ex.origin_of(start..end).filter(|o| **o != Origin::default()).cloned(),
                 fingerprint,
                 score: m.score,
-                layers: Vec::new(),
+                layers: m.layers.iter().map(|s| s.to_string()).collect(),
             })
         })
         .filter(|f| {

@@ -147,6 +147,9 @@ pub fn convert(gitleaks_toml: &str) -> Result<String, RuleError> {
             examples: Vec::new(),
             negative_examples: Vec::new(),
             references: Vec::new(),
+            suppress_before: None,
+            model: None,
+            threshold: None,
         };
         let mut pos: Vec<String> = given_pos.iter().filter(|(k, _)| *k == r.id).map(|(_, v)| v.clone()).collect();
         let neg: Vec<String> = given_neg.iter().filter(|(k, _)| *k == r.id).map(|(_, v)| v.clone()).collect();

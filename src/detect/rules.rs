@@ -50,8 +50,16 @@ pub struct RuleSpec {
     #[serde(default)]
     pub keywords: Vec<String>,
     /// A regex for the linear-time `regex` crate. Capture group `value` (or else group 1, or else
-    /// the whole match) is the sensitive range.
+    /// the whole match) is the sensitive range. Empty only for model rules.
+    #[serde(default)]
     pub pattern: String,
+    /// A statistical model file (relative to the rule file's folder) scored instead of a regex;
+    /// see `scorer.rs`. Its bytes are part of the rule digest.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Decision threshold for `model` (logit).
+    #[serde(default)]
+    pub threshold: Option<f32>,
     #[serde(default)]
     pub target: Option<Target>,
     #[serde(default)]
@@ -70,6 +78,11 @@ pub struct RuleSpec {
     pub context: Option<String>,
     #[serde(default = "default_window")]
     pub context_window: usize,
+    /// A regex run on the text just before a match (the normalised text for injection rules);
+    /// when it matches, the text is describing an attack ("attackers tell models to …"), not
+    /// making one, and the match is dropped.
+    #[serde(default)]
+    pub suppress_before: Option<String>,
     /// Confidence reported as the finding's score (0..=1).
     #[serde(default)]
     pub confidence: Option<f32>,
@@ -114,6 +127,9 @@ struct Canonical<'a> {
     allow: &'a [String],
     context: &'a Option<String>,
     context_window: usize,
+    suppress_before: &'a Option<String>,
+    model: &'a Option<String>,
+    threshold: Option<f32>,
 }
 
 impl RuleSpec {
@@ -144,6 +160,9 @@ impl RuleSpec {
             allow: &self.allow,
             context: &self.context,
             context_window: self.context_window,
+            suppress_before: &self.suppress_before,
+            model: &self.model,
+            threshold: self.threshold,
         };
         let json = serde_json::to_vec(&c).unwrap_or_default();
         hex::encode(Sha256::digest(json))
