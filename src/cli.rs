@@ -175,7 +175,7 @@ pub fn main() -> ExitCode {
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RAGSAN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ragsan::serve=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("ragsan=warn,ragsan::serve=info"));
     let _ =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }

@@ -574,6 +574,7 @@ mod tests {
             policy: Default::default(),
             chunking: Default::default(),
             fingerprinter: Fingerprinter::from_key(vec![7; 32], KeySource::Ephemeral),
+            allow: Vec::new(),
         })
     }
 

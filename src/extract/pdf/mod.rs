@@ -360,7 +360,21 @@ pub fn extract(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError>
     embedded_files(&doc, budget, &mut out)?;
     active_content(&doc, &mut out);
     budget.check_text(out.text.len())?;
+    // A file with neither cross-reference data nor an end marker was cut off or damaged. When
+    // nothing could be recovered from it, calling it an empty clean document would hide that:
+    // fail closed instead. (Damaged files that still yield text extract like pdftotext does.)
+    if out.text.trim().is_empty() && is_truncated(bytes) {
+        return Err(ExtractError::malformed(
+            "pdf",
+            "truncated or damaged: no cross-reference table or trailer, and no text could be recovered",
+        ));
+    }
     Ok(out)
+}
+
+/// No `startxref` and no `%%EOF` in the file.
+fn is_truncated(bytes: &[u8]) -> bool {
+    memchr::memmem::rfind(bytes, b"startxref").is_none() && memchr::memmem::rfind(bytes, b"%%EOF").is_none()
 }
 
 /// Annotation flags that keep an annotation from being shown.
