@@ -37,6 +37,74 @@ const WINDOW_RADIUS: usize = 600;
 /// Bytes before a match that `suppress_before` looks at.
 const SUPPRESS_WINDOW: usize = 96;
 
+/// A rule regex compiled on first use. Compilation cannot fail for syntax (checked at load);
+/// a pattern over the size limit is reported once and then never matches, and `rules check`
+/// (run by `cargo test`) compiles every rule so such a rule never ships.
+#[derive(Debug, Clone)]
+struct LazyRegex {
+    pattern: String,
+    cell: std::sync::OnceLock<Option<(Regex, Option<usize>)>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: &str) -> Self {
+        LazyRegex { pattern: pattern.to_string(), cell: std::sync::OnceLock::new() }
+    }
+
+    fn regex(&self) -> Option<&Regex> {
+        self.get().map(|(r, _)| r)
+    }
+
+    /// The regex and the index of its value group.
+    fn get(&self) -> Option<(&Regex, Option<usize>)> {
+        self.cell
+            .get_or_init(|| match RegexBuilder::new(&self.pattern).size_limit(REGEX_SIZE_LIMIT).build() {
+                Ok(re) => {
+                    let group = re.capture_names().position(|n| n == Some("value")).or(if re.captures_len() > 1 {
+                        Some(1)
+                    } else {
+                        None
+                    });
+                    Some((re, group))
+                }
+                Err(e) => {
+                    tracing::error!("rule pattern does not compile: {e}");
+                    None
+                }
+            })
+            .as_ref()
+            .map(|(r, g)| (r, *g))
+    }
+}
+
+/// The `RegexSet` of keyword-less rules, compiled on first use.
+#[derive(Debug, Clone)]
+struct LazySet {
+    patterns: Vec<String>,
+    cell: std::sync::OnceLock<Option<RegexSet>>,
+}
+
+impl LazySet {
+    fn new(patterns: Vec<String>) -> Self {
+        LazySet { patterns, cell: std::sync::OnceLock::new() }
+    }
+
+    fn get(&self) -> Option<&RegexSet> {
+        if self.patterns.is_empty() {
+            return None;
+        }
+        self.cell
+            .get_or_init(|| {
+                RegexSetBuilder::new(&self.patterns)
+                    .size_limit(REGEX_SIZE_LIMIT * 4)
+                    .build()
+                    .map_err(|e| tracing::error!("keyword-less rule set does not compile: {e}"))
+                    .ok()
+            })
+            .as_ref()
+    }
+}
+
 /// One compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -46,16 +114,24 @@ pub struct Rule {
     pub digest: String,
     /// File the rule came from (relative to the detectors root).
     pub file: String,
-    regex: Regex,
-    value_group: Option<usize>,
+    /// Compiled on first use: start-up (a hook call) pays only for the rules a text triggers.
+    regex: LazyRegex,
     validator: Option<Validator>,
-    allow: Vec<Regex>,
-    context: Option<Regex>,
-    suppress: Option<Regex>,
+    allow: Vec<LazyRegex>,
+    context: Option<LazyRegex>,
+    suppress: Option<LazyRegex>,
     scorer: Option<scorer::Scorer>,
 }
 
 impl Rule {
+    /// Compiles the rule's regex now (if not yet) and says whether it compiles.
+    pub fn compiles(&self) -> bool {
+        (self.spec.pattern.is_empty() || self.regex.get().is_some())
+            && self.allow.iter().all(|a| a.regex().is_some())
+            && self.context.as_ref().is_none_or(|c| c.regex().is_some())
+            && self.suppress.as_ref().is_none_or(|c| c.regex().is_some())
+    }
+
     pub fn id(&self) -> &str {
         &self.spec.id
     }
@@ -105,7 +181,7 @@ struct Prefilter {
     word_start: Vec<bool>,
     /// Rules without keywords on this target, checked with a `RegexSet`.
     always: Vec<usize>,
-    always_set: Option<RegexSet>,
+    always_set: LazySet,
 }
 
 impl Detectors {
@@ -290,7 +366,7 @@ impl Detectors {
                 }
             }
         }
-        if let Some(set) = &pf.always_set {
+        if let Some(set) = pf.always_set.get() {
             for i in set.matches(hay).iter() {
                 enabled[pf.always[i]] = true;
             }
@@ -347,9 +423,10 @@ impl Detectors {
     ) {
         let rule = &self.rules[idx];
         {
-            for caps in rule.regex.captures_iter(sub) {
+            let Some((regex, value_group)) = rule.regex.get() else { return };
+            for caps in regex.captures_iter(sub) {
                 let Some(whole) = caps.get(0) else { continue };
-                let m = rule.value_group.and_then(|g| caps.get(g)).unwrap_or(whole);
+                let m = value_group.and_then(|g| caps.get(g)).unwrap_or(whole);
                 if m.start() == m.end() {
                     continue;
                 }
@@ -359,7 +436,7 @@ impl Detectors {
                 if !accept(rule, value, hay, ws, we) {
                     continue;
                 }
-                if let Some(sup) = &rule.suppress {
+                if let Some(sup) = rule.suppress.as_ref().and_then(LazyRegex::regex) {
                     let a = floor_char(hay, ws.saturating_sub(SUPPRESS_WINDOW));
                     if hay.get(a..ws).is_some_and(|w| sup.is_match(w)) {
                         continue;
@@ -397,7 +474,7 @@ impl Detectors {
 
 /// Gates a candidate value: allowlists, placeholders, entropy, validator, context.
 fn accept(rule: &Rule, value: &str, hay: &str, ws: usize, we: usize) -> bool {
-    if rule.allow.iter().any(|a| a.is_match(value)) {
+    if rule.allow.iter().filter_map(LazyRegex::regex).any(|a| a.is_match(value)) {
         return false;
     }
     if rule.kind == FindingKind::Secret && is_placeholder(value) {
@@ -413,7 +490,7 @@ fn accept(rule: &Rule, value: &str, hay: &str, ws: usize, we: usize) -> bool {
             return false;
         }
     }
-    if let Some(ctx) = &rule.context {
+    if let Some(ctx) = rule.context.as_ref().and_then(LazyRegex::regex) {
         let w = rule.spec.context_window;
         let a = floor_char(hay, ws.saturating_sub(w));
         let b = ceil_char(hay, (we + w).min(hay.len()));
@@ -603,32 +680,21 @@ fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str, model: Option<&[u
         return Err(invalid(format!("id must start with `{prefix}` for rules in this folder")));
     }
     let target = spec.target_for(kind);
-    let regex = RegexBuilder::new(&spec.pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| invalid(format!("pattern: {e}")))?;
-    let value_group = regex.capture_names().position(|n| n == Some("value")).or(if regex.captures_len() > 1 {
-        Some(1)
-    } else {
-        None
-    });
+    // Syntax is checked now, so a broken rule fails at load; the (costly) compilation waits for
+    // the first text that triggers the rule.
+    regex_syntax::Parser::new().parse(&spec.pattern).map_err(|e| invalid(format!("pattern: {e}")))?;
+    let regex = LazyRegex::new(&spec.pattern);
     let validator = match &spec.validator {
         Some(v) => Some(Validator::from_name(v).ok_or_else(|| invalid(format!("unknown validator `{v}`")))?),
         None => None,
     };
-    let allow = spec
-        .allow
-        .iter()
-        .map(|a| Regex::new(a).map_err(|e| invalid(format!("allow: {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    let context = match &spec.context {
-        Some(c) => Some(Regex::new(c).map_err(|e| invalid(format!("context: {e}")))?),
-        None => None,
+    let lazy = |what: &str, p: &str| -> Result<LazyRegex, RuleError> {
+        regex_syntax::Parser::new().parse(p).map_err(|e| invalid(format!("{what}: {e}")))?;
+        Ok(LazyRegex::new(p))
     };
-    let suppress = match &spec.suppress_before {
-        Some(c) => Some(Regex::new(c).map_err(|e| invalid(format!("suppress_before: {e}")))?),
-        None => None,
-    };
+    let allow = spec.allow.iter().map(|a| lazy("allow", a)).collect::<Result<Vec<_>, _>>()?;
+    let context = spec.context.as_deref().map(|c| lazy("context", c)).transpose()?;
+    let suppress = spec.suppress_before.as_deref().map(|c| lazy("suppress_before", c)).transpose()?;
     if spec.keywords.iter().any(|k| k.trim().is_empty()) {
         return Err(invalid("empty keyword".into()));
     }
@@ -652,20 +718,7 @@ fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str, model: Option<&[u
         }
         None => spec.digest(kind),
     };
-    Ok(Rule {
-        spec,
-        kind,
-        target,
-        digest,
-        file: file.to_string(),
-        regex,
-        value_group,
-        validator,
-        allow,
-        context,
-        suppress,
-        scorer,
-    })
+    Ok(Rule { spec, kind, target, digest, file: file.to_string(), regex, validator, allow, context, suppress, scorer })
 }
 
 fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleError> {
@@ -706,16 +759,7 @@ fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleErro
                 .map_err(|e| RuleError::Invalid { id: "<keywords>".into(), msg: e.to_string() })?,
         )
     };
-    let always_set = if always.is_empty() {
-        None
-    } else {
-        Some(
-            RegexSetBuilder::new(always.iter().map(|&i| rules[i].spec.pattern.as_str()))
-                .size_limit(REGEX_SIZE_LIMIT * 4)
-                .build()
-                .map_err(|e| RuleError::Invalid { id: "<regexset>".into(), msg: e.to_string() })?,
-        )
-    };
+    let always_set = LazySet::new(always.iter().map(|&i| rules[i].spec.pattern.clone()).collect());
     Ok(Prefilter { ac, pattern_rules, word_start, always, always_set })
 }
 

@@ -10,6 +10,9 @@ use super::Detectors;
 pub fn self_test(d: &Detectors) -> Vec<String> {
     let mut failures = Vec::new();
     for (idx, r) in d.rules().iter().enumerate() {
+        if !r.compiles() {
+            failures.push(format!("{} ({}): pattern does not compile within the size limit", r.spec.id, r.file));
+        }
         for (i, ex) in r.spec.examples.iter().enumerate() {
             if !d.scan(ex).iter().any(|m| m.rule == idx) {
                 failures.push(format!("{} ({}): example #{} does not fire", r.spec.id, r.file, i + 1));
