@@ -240,6 +240,8 @@ pub enum SignalKind {
     Polyglot,
     ExternalReference,
     UnmappedFont,
+    /// Self-referencing or excessively nested structures (XObject cycles), cut off by limits.
+    RecursiveStructure,
 }
 
 impl SignalKind {
@@ -252,6 +254,7 @@ impl SignalKind {
             SignalKind::Polyglot => "polyglot",
             SignalKind::ExternalReference => "external_reference",
             SignalKind::UnmappedFont => "unmapped_font",
+            SignalKind::RecursiveStructure => "recursive_structure",
         }
     }
 }

@@ -46,6 +46,8 @@ impl Policy {
             SignalKind::JavaScript => Some((self.javascript, Severity::Medium)),
             SignalKind::ExternalReference => Some((self.external_references, Severity::Low)),
             SignalKind::Polyglot => Some((Action::Quarantine, Severity::High)),
+            // A hostile structure was cut off; the text is still usable, but say so.
+            SignalKind::RecursiveStructure => Some((Action::Flag, Severity::Medium)),
             // Embedded files are extracted and scanned as hidden text; unmapped fonts are a
             // quality note. Neither is a finding by itself.
             SignalKind::EmbeddedFile | SignalKind::UnmappedFont => None,

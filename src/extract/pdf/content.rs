@@ -496,6 +496,8 @@ pub(crate) struct Page<'a> {
     forms: Vec<ObjectId>,
     fonts: HashMap<Vec<u8>, Rc<Font>>,
     pub(crate) unmapped_fonts: Vec<String>,
+    /// Form XObjects referenced each other in a cycle or past the depth cap (drawn once).
+    pub(crate) recursive_forms: bool,
     font_cache: &'a mut HashMap<ObjectId, Rc<Font>>,
     /// Drawing an annotation appearance rather than page content.
     in_appearance: bool,
@@ -564,6 +566,7 @@ impl<'a> Page<'a> {
             forms: Vec::new(),
             fonts: HashMap::new(),
             unmapped_fonts: Vec::new(),
+            recursive_forms: false,
             font_cache,
             in_appearance: false,
         }
@@ -1056,11 +1059,13 @@ impl<'a> Page<'a> {
             }
             Some(b"Form") => {
                 if self.forms.len() >= MAX_FORM_DEPTH {
+                    self.recursive_forms = true;
                     return Ok(());
                 }
                 if let Some(id) = id {
                     if self.forms.contains(&id) {
-                        // A cycle: the form is already being drawn; draw it once.
+                        // A cycle: the form is already being drawn; draw it once and report it.
+                        self.recursive_forms = true;
                         return Ok(());
                     }
                 }

@@ -347,6 +347,13 @@ pub fn extract(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError>
                 );
             }
         }
+        if page.recursive_forms {
+            out.signal(
+                SignalKind::RecursiveStructure,
+                "form XObjects reference each other in a cycle or nest past the depth cap; drawn once",
+                Origin::page(page_no),
+            );
+        }
         let glyphs = std::mem::take(&mut page.glyphs);
         drop(page);
         layout::emit(&glyphs, &mut out, &Origin::page(page_no));
