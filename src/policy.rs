@@ -99,6 +99,19 @@ pub fn findings(ex: &Extracted, matches: &[Match], det: &Detectors, fp: &Fingerp
                 layers: m.layers.iter().map(|s| s.to_string()).collect(),
             })
         })
+        // Two rules with one kind and label on the same bytes (two phone formats) are one finding.
+        .fold(Vec::<Finding>::new(), |mut acc, f| {
+            if !acc
+                .iter()
+                .rev()
+                .take(8)
+                .any(|g| g.start == f.start && g.end == f.end && g.kind == f.kind && g.label == f.label)
+            {
+                acc.push(f);
+            }
+            acc
+        })
+        .into_iter()
         .filter(|f| {
             // Rules scoped to hidden text only count there.
             let scope = det.rules().iter().find(|r| r.spec.id == f.rule).map(|r| r.spec.scope);

@@ -461,11 +461,25 @@ impl Detectors {
     fn resolve(&self, mut out: Vec<Match>) -> Vec<Match> {
         out.sort_by_key(|m| (m.start, m.end, m.rule));
         out.dedup_by(|a, b| a.rule == b.rule && a.start == b.start && a.end == b.end);
+        // Secret ranges sorted by start with a running maximum of ends: an overlap test is a
+        // binary search, so many secrets and many PII matches stay linearithmic.
         let secrets: Vec<(usize, usize)> =
             out.iter().filter(|m| self.rules[m.rule].kind == FindingKind::Secret).map(|m| (m.start, m.end)).collect();
         if !secrets.is_empty() {
+            let max_end: Vec<usize> = secrets
+                .iter()
+                .scan(0usize, |acc, &(_, e)| {
+                    *acc = (*acc).max(e);
+                    Some(*acc)
+                })
+                .collect();
             out.retain(|m| {
-                self.rules[m.rule].kind != FindingKind::Pii || !secrets.iter().any(|&(s, e)| m.start < e && s < m.end)
+                if self.rules[m.rule].kind != FindingKind::Pii {
+                    return true;
+                }
+                // Secrets starting before this match ends; does any of them end after it starts?
+                let n = secrets.partition_point(|&(s, _)| s < m.end);
+                n == 0 || max_end[n - 1] <= m.start
             });
         }
         out
