@@ -25,7 +25,7 @@ pub struct FileReport {
     pub findings: Vec<Finding>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signals: Vec<Signal>,
-    /// Chunks indexed (0 when quarantined or when `check` does not index).
+    /// Chunks the sanitized text splits into (what `scan` indexes; 0 when quarantined).
     pub chunks: u32,
     pub redactions: u32,
     /// Findings suppressed by allowlist entries or quarantine releases (counted, not shown).
