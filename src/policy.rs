@@ -73,51 +73,47 @@ pub struct Judgement {
 
 /// Builds findings from raw matches: visibility, location and fingerprint.
 pub fn findings(ex: &Extracted, matches: &[Match], det: &Detectors, fp: &Fingerprinter) -> Vec<Finding> {
-    matches
-        .iter()
-        .filter_map(|m| {
-            let rule = det.rule(m.rule);
-            let (start, end) = (m.start.min(ex.text.len()), m.end.min(ex.text.len()));
-            let value = ex.text.get(start..end)?;
-            let fingerprint = match rule.kind {
-                FindingKind::Secret | FindingKind::Pii => Some(fp.fingerprint(value.as_bytes())),
-                _ => None,
-            };
-            Some(Finding {
-                rule: rule.spec.id.clone(),
-                rule_version: rule.spec.version,
-                kind: rule.kind,
-                label: rule.spec.label.clone(),
-                severity: rule.spec.severity,
-                action: rule.spec.action,
-                start,
-                end,
-                visibility: ex.visibility_of(start..end),
-                location: ex.origin_of(start..end).filter(|o| **o != Origin::default()).cloned(),
-                fingerprint,
-                score: m.score,
-                layers: m.layers.iter().map(|s| s.to_string()).collect(),
-            })
-        })
-        // Two rules with one kind and label on the same bytes (two phone formats) are one finding.
-        .fold(Vec::<Finding>::new(), |mut acc, f| {
-            if !acc
-                .iter()
-                .rev()
-                .take(8)
-                .any(|g| g.start == f.start && g.end == f.end && g.kind == f.kind && g.label == f.label)
-            {
-                acc.push(f);
-            }
-            acc
-        })
-        .into_iter()
-        .filter(|f| {
-            // Rules scoped to hidden text only count there.
-            let scope = det.rules().iter().find(|r| r.spec.id == f.rule).map(|r| r.spec.scope);
-            scope != Some(crate::detect::Scope::Hidden) || f.visibility.is_hidden()
-        })
-        .collect()
+    let mut out: Vec<Finding> = Vec::with_capacity(matches.len());
+    for m in matches {
+        let rule = det.rule(m.rule);
+        let (start, end) = (m.start.min(ex.text.len()), m.end.min(ex.text.len()));
+        let Some(value) = ex.text.get(start..end) else { continue };
+        let visibility = ex.visibility_of(start..end);
+        // Rules scoped to hidden text only count there.
+        if rule.spec.scope == crate::detect::Scope::Hidden && visibility.is_visible() {
+            continue;
+        }
+        // Two rules with one kind and label on the same bytes (two phone formats) are one
+        // finding. Matches are sorted by start, so a duplicate sits among the last few.
+        if out
+            .iter()
+            .rev()
+            .take(8)
+            .any(|g| g.start == start && g.end == end && g.kind == rule.kind && g.label == rule.spec.label)
+        {
+            continue;
+        }
+        let fingerprint = match rule.kind {
+            FindingKind::Secret | FindingKind::Pii => Some(fp.fingerprint(value.as_bytes())),
+            _ => None,
+        };
+        out.push(Finding {
+            rule: rule.spec.id.clone(),
+            rule_version: rule.spec.version,
+            kind: rule.kind,
+            label: rule.spec.label.clone(),
+            severity: rule.spec.severity,
+            action: rule.spec.action,
+            start,
+            end,
+            visibility,
+            location: ex.origin_of(start..end).filter(|o| **o != Origin::default()).cloned(),
+            fingerprint,
+            score: m.score,
+            layers: m.layers.iter().map(|s| s.to_string()).collect(),
+        });
+    }
+    out
 }
 
 /// Findings for structural signals (macros, launch actions, polyglots).
