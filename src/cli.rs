@@ -133,6 +133,13 @@ enum RulesCmd {
     },
     /// Compile the rules and run every example and negative example.
     Check,
+    /// Convert a gitleaks config (rules, keywords, entropy, allowlists) into a ragsan rule file.
+    ImportGitleaks {
+        file: PathBuf,
+        /// Write the rule file here (e.g. detectors/secrets/gitleaks.toml) instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -484,6 +491,16 @@ fn search(ctx: &Ctx, query: &str, format: Format, limit: usize) -> Result<ExitSt
 }
 
 fn rules(ctx: &Ctx, cmd: RulesCmd) -> Result<ExitStatus> {
+    if let RulesCmd::ImportGitleaks { file, output } = &cmd {
+        let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let converted =
+            crate::detect::gitleaks::convert(&text).with_context(|| format!("converting {}", file.display()))?;
+        match output {
+            Some(p) => std::fs::write(p, &converted).with_context(|| format!("writing {}", p.display()))?,
+            None => std::io::stdout().lock().write_all(converted.as_bytes())?,
+        }
+        return Ok(ExitStatus::Clean);
+    }
     let det = ctx.detectors()?;
     let mut out = std::io::stdout().lock();
     match cmd {
@@ -532,6 +549,7 @@ fn rules(ctx: &Ctx, cmd: RulesCmd) -> Result<ExitStatus> {
             )?;
             Ok(if failures.is_empty() { ExitStatus::Clean } else { ExitStatus::Error })
         }
+        RulesCmd::ImportGitleaks { .. } => Ok(ExitStatus::Clean),
     }
 }
 

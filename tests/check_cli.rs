@@ -163,3 +163,42 @@ fn verdict_json_snapshot() {
     let (_, v) = check_json("samples/injection/hidden-white.pdf");
     insta::assert_json_snapshot!("hidden_white_pdf_verdict", stable(v));
 }
+
+#[test]
+fn import_gitleaks_produces_loadable_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gl = tmp.path().join("gitleaks.toml");
+    std::fs::write(
+        &gl,
+        r#"
+[[rules]]
+id = "acme-api-key"
+description = "Acme API key"
+regex = '''acme_[A-Za-z0-9]{32}'''
+keywords = ["acme_"]
+entropy = 3.0
+"#,
+    )
+    .unwrap();
+    let rules = tmp.path().join("rules");
+    std::fs::create_dir_all(rules.join("secrets")).unwrap();
+    let out = ragsan()
+        .args(["rules", "import-gitleaks"])
+        .arg(&gl)
+        .arg("-o")
+        .arg(rules.join("secrets/gitleaks.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ragsan().arg("--detectors").arg(&rules).args(["rules", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = ragsan()
+        .arg("--detectors")
+        .arg(&rules)
+        .arg("detect")
+        .write_stdin("{\"id\":1,\"text\":\"key acme_Q8vT2mW9xK4pL7nR3sZ6yB1cD5fG0hJ8 here\"}\n")
+        .output()
+        .unwrap();
+    let v = ndjson(&out.stdout);
+    assert_eq!(v[0]["findings"][0]["rule"], "secret.gitleaks.acme-api-key");
+}
