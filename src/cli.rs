@@ -221,32 +221,33 @@ impl Ctx {
         Ok(engine)
     }
 
-    /// Quarantine releases recorded in the ledger, as allowlist entries. A ledger held by a
-    /// running scan is skipped with a warning rather than failing a hook call.
+    /// Quarantine releases, as allowlist entries. They are read from `releases.json`, the
+    /// lock-free mirror of the ledger's releases, because the ledger itself is held exclusively
+    /// by a running scan and hook calls run concurrently. An unreadable mirror is reported and
+    /// ignored: without releases, documents stay quarantined (fail closed).
     fn releases(&self) -> Vec<AllowEntry> {
-        let path = self.dirs.ledger();
-        if !path.exists() {
-            return Vec::new();
-        }
-        match Ledger::open(&path).and_then(|l| l.releases()) {
-            Ok(rels) => rels
-                .into_iter()
-                .flat_map(|r| {
-                    let sha = r.sha256.clone();
-                    let reason = r.reason.clone();
-                    r.rules.into_iter().map(move |rule| AllowEntry {
-                        rule: Some(rule),
-                        sha256: Some(sha.clone()),
-                        reason: reason.clone(),
-                        ..Default::default()
-                    })
+        let path = self.dirs.releases();
+        let rels: Vec<Release> = match std::fs::read(&path) {
+            Ok(b) => match serde_json::from_slice(&b) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!("{}: unreadable, quarantine releases not applied: {e}", path.display());
+                    return Vec::new();
+                }
+            },
+            Err(_) => return Vec::new(),
+        };
+        rels.into_iter()
+            .flat_map(|r| {
+                let (sha, reason) = (r.sha256, r.reason);
+                r.rules.into_iter().map(move |rule| AllowEntry {
+                    rule: Some(rule),
+                    sha256: Some(sha.clone()),
+                    reason: reason.clone(),
+                    ..Default::default()
                 })
-                .collect(),
-            Err(e) => {
-                tracing::warn!("quarantine releases not applied: {e:#}");
-                Vec::new()
-            }
-        }
+            })
+            .collect()
     }
 }
 
@@ -681,6 +682,11 @@ fn quarantine(ctx: &Ctx, cmd: QuarantineCmd) -> Result<ExitStatus> {
                     path: s.report.path.clone(),
                     time: time::OffsetDateTime::now_utc().unix_timestamp(),
                 })?;
+                // The ledger is the record; the JSON mirror is what concurrent hook calls read.
+                crate::quarantine::write_atomic(
+                    &ctx.dirs.releases(),
+                    &serde_json::to_vec_pretty(&ledger.releases()?)?,
+                )?;
             }
             // Re-run the pipeline on the original at its source path, with the release applied.
             let engine = ctx.engine(true)?;

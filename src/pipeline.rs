@@ -275,6 +275,10 @@ impl DataDirs {
     pub fn ledger(&self) -> PathBuf {
         self.root.join("ledger.redb")
     }
+    /// Lock-free mirror of the ledger's quarantine releases, read by every engine.
+    pub fn releases(&self) -> PathBuf {
+        self.root.join("releases.json")
+    }
     pub fn audit(&self) -> PathBuf {
         self.reports().join("audit.ndjson")
     }
