@@ -531,25 +531,7 @@ fn acroform(doc: &Document, out: &mut Extracted) {
     else {
         return;
     };
-    let mut stack: Vec<&Object> = fields.iter().collect();
-    let mut seen: HashSet<ObjectId> = HashSet::new();
-    let mut n = 0;
-    while let Some(o) = stack.pop() {
-        n += 1;
-        if n > MAX_TREE_NODES {
-            break;
-        }
-        if let Object::Reference(id) = o {
-            if !seen.insert(*id) {
-                continue;
-            }
-        }
-        let Ok(d) = deref(doc, o).as_dict() else {
-            continue;
-        };
-        if let Some(Object::Array(kids)) = dict_get(doc, d, b"Kids") {
-            stack.extend(kids.iter());
-        }
+    for d in tree_nodes(doc, fields) {
         // Widgets on pages were already reported with their page.
         let is_widget = dict_get(doc, d, b"Subtype").and_then(|o| o.as_name().ok()).is_some_and(|s| s == b"Widget");
         let has_widget_kids = dict_get(doc, d, b"Kids").is_some();
@@ -674,7 +656,27 @@ fn embedded_files(doc: &Document, budget: &Budget, out: &mut Extracted) -> Resul
 /// Leaves of a name tree, walked with a visited set and a node cap.
 fn name_tree<'a>(doc: &'a Document, root: &'a Object) -> Vec<(String, &'a Object)> {
     let mut out = Vec::new();
-    let mut stack = vec![root];
+    for d in tree_nodes(doc, std::slice::from_ref(root)) {
+        if let Some(Object::Array(names)) = dict_get(doc, d, b"Names") {
+            for pair in names.chunks(2) {
+                if let [k, v] = pair {
+                    let key = match deref(doc, k) {
+                        Object::String(s, _) => text_string(s),
+                        _ => String::new(),
+                    };
+                    out.push((key, v));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every dictionary node of a `/Kids` tree (AcroForm fields, name trees), depth first, with a
+/// visited set against cycles and a node cap against bombs.
+fn tree_nodes<'a>(doc: &'a Document, roots: &'a [Object]) -> Vec<&'a Dictionary> {
+    let mut out = Vec::new();
+    let mut stack: Vec<&Object> = roots.iter().collect();
     let mut seen: HashSet<ObjectId> = HashSet::new();
     let mut n = 0;
     while let Some(o) = stack.pop() {
@@ -690,20 +692,10 @@ fn name_tree<'a>(doc: &'a Document, root: &'a Object) -> Vec<(String, &'a Object
         let Ok(d) = deref(doc, o).as_dict() else {
             continue;
         };
-        if let Some(Object::Array(names)) = dict_get(doc, d, b"Names") {
-            for pair in names.chunks(2) {
-                if let [k, v] = pair {
-                    let key = match deref(doc, k) {
-                        Object::String(s, _) => text_string(s),
-                        _ => String::new(),
-                    };
-                    out.push((key, v));
-                }
-            }
-        }
         if let Some(Object::Array(kids)) = dict_get(doc, d, b"Kids") {
             stack.extend(kids.iter());
         }
+        out.push(d);
     }
     out
 }
