@@ -288,6 +288,7 @@ fn scan(
     quiet: bool,
 ) -> Result<ExitStatus> {
     let engine = ctx.engine(true)?;
+    crate::interrupt::install();
     let mut out = out_writer(output.as_deref())?;
     let opts = ScanOptions { threads, progress: !quiet && std::io::stderr().is_terminal(), ..Default::default() };
     let mut all: Vec<FileReport> = Vec::new();
@@ -335,6 +336,10 @@ fn scan(
         Format::Ndjson => {}
     }
     out.flush()?;
+    if res.summary.interrupted {
+        eprintln!("ragsan: interrupted: {} files judged and committed; run again to finish", res.summary.files);
+        return Ok(ExitStatus::Interrupted);
+    }
     Ok(if res.summary.any_findings() { ExitStatus::Findings } else { ExitStatus::Clean })
 }
 
@@ -556,6 +561,7 @@ fn rules(ctx: &Ctx, cmd: RulesCmd) -> Result<ExitStatus> {
 
 fn rescan(ctx: &Ctx, paths: &[PathBuf], format: Format) -> Result<ExitStatus> {
     let engine = ctx.engine(true)?;
+    crate::interrupt::install();
     let rep = crate::rescan::rescan(&engine, &ctx.dirs, paths)?;
     {
         let mut audit = crate::report::AuditLog::open(&ctx.dirs.audit())?;
@@ -624,6 +630,10 @@ fn rescan(ctx: &Ctx, paths: &[PathBuf], format: Format) -> Result<ExitStatus> {
         _ => writeln!(out, "{}", serde_json::to_string_pretty(&rep)?)?,
     }
     out.flush()?;
+    if rep.summary.interrupted {
+        eprintln!("ragsan: interrupted: {} sources re-judged and committed; run again to finish", rep.extracted);
+        return Ok(ExitStatus::Interrupted);
+    }
     let findings = !rep.pulled.is_empty() || rep.reports.iter().any(|r| r.verdict != VerdictKind::Clean);
     Ok(if findings { ExitStatus::Findings } else { ExitStatus::Clean })
 }

@@ -12,6 +12,8 @@ use std::path::Path;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::QueryParser;
+use tantivy::schema::document::{DeserializeError, DocumentDeserialize, DocumentDeserializer};
+use tantivy::schema::document::{ValueDeserialize, ValueDeserializer, ValueVisitor};
 use tantivy::schema::{Field, Schema, Value, INDEXED, STORED, STRING, TEXT};
 use tantivy::{doc, DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -196,6 +198,67 @@ fn stored(doc: &TantivyDocument, f: &Fields, score: Option<f32>) -> StoredChunk 
     }
 }
 
+/// The three stored fields a re-scan needs from each chunk. Reading only these (instead of a
+/// whole [`TantivyDocument`] turned into a [`StoredChunk`]) makes the re-scan's read of every
+/// stored chunk several times cheaper; it is the largest fixed cost of a rescan.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChunkText {
+    pub chunk_id: String,
+    pub source_path: String,
+    pub text: String,
+}
+
+/// A stored value kept only when it is a string; numbers and dates are skipped.
+struct MaybeStr(Option<String>);
+
+struct MaybeStrVisitor;
+
+impl ValueVisitor for MaybeStrVisitor {
+    type Value = MaybeStr;
+    fn visit_string(&self, val: String) -> Result<MaybeStr, DeserializeError> {
+        Ok(MaybeStr(Some(val)))
+    }
+    fn visit_u64(&self, _: u64) -> Result<MaybeStr, DeserializeError> {
+        Ok(MaybeStr(None))
+    }
+    fn visit_i64(&self, _: i64) -> Result<MaybeStr, DeserializeError> {
+        Ok(MaybeStr(None))
+    }
+    fn visit_datetime(&self, _: DateTime) -> Result<MaybeStr, DeserializeError> {
+        Ok(MaybeStr(None))
+    }
+}
+
+impl ValueDeserialize for MaybeStr {
+    fn deserialize<'de, D: ValueDeserializer<'de>>(deserializer: D) -> Result<Self, DeserializeError> {
+        deserializer.deserialize_any(MaybeStrVisitor)
+    }
+}
+
+/// Deserializes a stored chunk into a [`ChunkText`].
+struct ChunkTextDoc(ChunkText);
+
+/// Field ids of [`schema`]: fixed by its code, and `open` refuses an index with another schema.
+static FIELDS: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| schema().1);
+
+impl DocumentDeserialize for ChunkTextDoc {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(mut de: D) -> Result<Self, DeserializeError> {
+        let f = &*FIELDS;
+        let mut out = ChunkText::default();
+        while let Some((field, MaybeStr(v))) = de.next_field::<MaybeStr>()? {
+            let Some(v) = v else { continue };
+            if field == f.text {
+                out.text = v;
+            } else if field == f.source_path {
+                out.source_path = v;
+            } else if field == f.chunk_id {
+                out.chunk_id = v;
+            }
+        }
+        Ok(ChunkTextDoc(out))
+    }
+}
+
 /// Read access for `search` and tests.
 pub struct IndexReaderHandle {
     index: Index,
@@ -235,7 +298,7 @@ impl IndexReaderHandle {
     pub fn all(&self) -> Result<Vec<StoredChunk>> {
         let searcher = self.reader.searcher();
         let mut out = Vec::new();
-        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+        for seg in searcher.segment_readers() {
             let store = seg.get_store_reader(64)?;
             let alive = seg.alive_bitset();
             for id in 0..seg.max_doc() {
@@ -243,15 +306,93 @@ impl IndexReaderHandle {
                     continue;
                 }
                 let doc: TantivyDocument = store.get(id)?;
-                let _ = ord;
                 out.push(stored(&doc, &self.f, None));
             }
         }
         Ok(out)
     }
 
+    /// Id, source path and text of every live chunk, segments read in parallel, each
+    /// sequentially through its doc store (no per-document block lookups).
+    pub fn chunk_texts(&self) -> Result<Vec<ChunkText>> {
+        use rayon::prelude::*;
+        let searcher = self.reader.searcher();
+        let per_segment: Vec<Result<Vec<ChunkText>>> = searcher
+            .segment_readers()
+            .par_iter()
+            .map(|seg| {
+                let store = seg.get_store_reader(1)?;
+                let mut out = Vec::with_capacity(seg.num_docs() as usize);
+                for d in store.iter::<ChunkTextDoc>(seg.alive_bitset()) {
+                    out.push(d?.0);
+                }
+                Ok(out)
+            })
+            .collect();
+        let mut all = Vec::new();
+        for seg in per_segment {
+            all.extend(seg?);
+        }
+        Ok(all)
+    }
+
     /// Payload of the last commit (the ruleset manifest).
     pub fn commit_payload(&self) -> Result<Option<String>> {
         Ok(self.index.load_metas()?.payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(ordinal: u32, text: &str) -> Chunk {
+        Chunk {
+            ordinal,
+            text: text.to_string(),
+            start: 0,
+            end: text.len(),
+            page: Some(ordinal + 1),
+            section: None,
+            sha256: crate::chunk::sha256_hex(text.as_bytes()),
+            redactions: 0,
+        }
+    }
+
+    #[test]
+    fn chunk_texts_reads_the_live_chunks_like_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let prov = Provenance {
+            source_sha256: "s".into(),
+            text_sha256: "t".into(),
+            extractor: "e".into(),
+            ruleset_digest: "r".into(),
+            tool_version: "v".into(),
+        };
+        let mut sink = IndexSink::open(dir.path()).unwrap();
+        let a = [chunk(0, "alpha one"), chunk(1, "alpha two")];
+        sink.replace_source("a.txt", Some(DocKind::Text), VerdictKind::Clean, &a, &prov, 0).unwrap();
+        sink.replace_source("b.txt", Some(DocKind::Text), VerdictKind::Clean, &[chunk(0, "beta")], &prov, 0).unwrap();
+        sink.commit("{}").unwrap();
+        // Replace b in a second commit: its old chunk is deleted, not returned.
+        sink.replace_source("b.txt", Some(DocKind::Text), VerdictKind::Redacted, &[chunk(0, "beta 2")], &prov, 0)
+            .unwrap();
+        sink.commit("{}").unwrap();
+        sink.finish().unwrap();
+
+        let r = IndexReaderHandle::open(dir.path()).unwrap();
+        let mut lean = r.chunk_texts().unwrap();
+        let mut full: Vec<ChunkText> = r
+            .all()
+            .unwrap()
+            .into_iter()
+            .map(|c| ChunkText { chunk_id: c.chunk_id, source_path: c.source_path, text: c.text })
+            .collect();
+        lean.sort_by(|x, y| x.chunk_id.cmp(&y.chunk_id));
+        full.sort_by(|x, y| x.chunk_id.cmp(&y.chunk_id));
+        assert_eq!(lean.len(), 3);
+        assert_eq!(lean, full);
+        assert!(lean.iter().any(|c| c.source_path == "b.txt" && c.text == "beta 2"));
+        assert!(!lean.iter().any(|c| c.text == "beta"));
     }
 }

@@ -20,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod fingerprint;
 pub mod index;
+pub mod interrupt;
 pub mod ledger;
 pub mod pipeline;
 pub mod policy;

@@ -360,6 +360,9 @@ pub fn scan(
         s.spawn(move || {
             pool.install(|| {
                 cand_rx.into_iter().par_bridge().for_each_with(out_tx2, |tx, c| {
+                    if crate::interrupt::requested() {
+                        return; // drain what is queued without judging it
+                    }
                     let o = match c {
                         Candidate::File(p) => engine.process_path(&p),
                         Candidate::Error(p, e) => engine.failed(&p, Reason::Unreadable, e, None),
@@ -401,7 +404,10 @@ pub fn scan(
     })?;
     sink.commit(&payload)?;
     ledger.apply(&pending, &[])?;
-    ledger.set_meta("manifest", &payload)?;
+    summary.interrupted = crate::interrupt::requested();
+    if !summary.interrupted {
+        ledger.set_meta("manifest", &payload)?;
+    }
     sink.finish()?;
     report_file.flush()?;
     audit.flush()?;
@@ -463,7 +469,7 @@ fn walk(inputs: &[PathBuf], tx: &crossbeam_channel::Sender<Candidate>) {
                     Candidate::Error(path, format!("cannot read: {err}"))
                 }
             };
-            if tx.send(c).is_err() {
+            if crate::interrupt::requested() || tx.send(c).is_err() {
                 return;
             }
         }

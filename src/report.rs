@@ -61,6 +61,9 @@ pub struct Summary {
     pub by_rule: BTreeMap<String, (u64, u64)>,
     pub elapsed_ms: u64,
     pub ruleset: String,
+    /// The run was stopped by a signal before every file was judged; what was judged is committed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 impl Summary {

@@ -188,12 +188,14 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
         }
     }
 
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, sources = known.len(), "rescan: sources classified");
     // 2. New or changed rules over the stored text of every indexed chunk of unchanged sources.
     let reader = IndexReaderHandle::open(&dirs.index()).ok();
     let stored = match &reader {
-        Some(r) => r.all()?,
+        Some(r) => r.chunk_texts()?,
         None => Vec::new(),
     };
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, chunks = stored.len(), "rescan: stored chunks read");
     let index_paths: BTreeSet<String> = stored.iter().map(|c| c.source_path.clone()).collect();
     if !delta.is_empty() {
         let subset = det.subset(&delta)?;
@@ -232,6 +234,7 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     }
     drop(stored);
     drop(reader);
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, queued = queue.len(), "rescan: delta rules run");
 
     // 3. Apply: removals, then re-processing in bounded batches.
     let prov_none = Provenance {
@@ -248,6 +251,10 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     let mut put: Vec<SourceRecord> = Vec::new();
     let items: Vec<(String, Why)> = queue.into_iter().collect();
     for batch in items.chunks(64) {
+        if crate::interrupt::requested() {
+            rep.summary.interrupted = true;
+            break;
+        }
         let outcomes: Vec<(Why, Outcome)> =
             batch.par_iter().map(|(p, why)| (*why, engine.process_path(Path::new(p)))).collect();
         for (why, mut o) in outcomes {
@@ -283,9 +290,10 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
             rep.reports.push(o.report);
         }
     }
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: queue processed");
     // Unchanged sources passed the new rules: they now stand under the current ruleset.
     rep.unchanged = unchanged.len() as u64;
-    if ruleset_changed {
+    if ruleset_changed && !rep.summary.interrupted {
         for r in &mut unchanged {
             r.ruleset = det.digest().to_string();
         }
@@ -293,9 +301,15 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     let payload = manifest(det);
     sink.commit(&payload)?;
     sink.finish()?;
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: index committed");
     put.extend(unchanged);
     ledger.apply(&put, &removed)?;
-    ledger.set_meta("manifest", &payload)?;
+    // Interrupted: what was re-judged is recorded, but the previous manifest stays, so the next
+    // run computes the same rule delta and finishes the work.
+    if !rep.summary.interrupted {
+        ledger.set_meta("manifest", &payload)?;
+    }
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: ledger written");
     rep.summary.ruleset = det.digest().to_string();
     rep.summary.elapsed_ms = t0.elapsed().as_millis() as u64;
     Ok(rep)

@@ -149,11 +149,15 @@ fn changed_new_and_removed_sources() {
 /// Index and ledger agree: every indexed chunk belongs to a ledger entry listing it, and every
 /// source appears once (ordinals unique per source).
 fn assert_consistent(data: &Path, corpus_files: usize) {
+    assert_eq!(index_matches_ledger(data), corpus_files, "every source exactly once in the ledger");
+}
+
+/// Asserts index and ledger agree and returns how many sources the ledger holds.
+fn index_matches_ledger(data: &Path) -> usize {
     let idx = IndexReaderHandle::open(&data.join("index")).unwrap();
     let all = idx.all().unwrap();
     let ledger = Ledger::open(&data.join("ledger.redb")).unwrap();
     let records = ledger.all().unwrap();
-    assert_eq!(records.len(), corpus_files, "every source exactly once in the ledger");
     let mut seen = BTreeSet::new();
     for c in &all {
         assert!(seen.insert((c.source_path.clone(), c.ordinal)), "duplicate chunk for {}", c.source_path);
@@ -162,6 +166,7 @@ fn assert_consistent(data: &Path, corpus_files: usize) {
     }
     let indexed: usize = records.values().map(|r| r.chunk_ids.len()).sum();
     assert_eq!(indexed, all.len(), "ledger lists chunks the index does not have");
+    records.len()
 }
 
 #[cfg(unix)]
@@ -215,4 +220,47 @@ fn sigkill_during_scan_and_rescan_then_rerun_is_consistent() {
     assert_consistent(&data, n);
     let r = rescan_json(&data, None, &corpus);
     assert_eq!(r["extracted"], 0, "a rescan after recovery has nothing left to do");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_during_scan_commits_what_was_judged_and_exits_130() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&corpus).unwrap();
+    let n = 6000;
+    for i in 0..n {
+        let body = format!("Document {i}.\n\n{}", "Minutes of the logistics meeting about pallets. ".repeat(30));
+        std::fs::write(corpus.join(format!("d{i:05}.txt")), body).unwrap();
+    }
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ragsan"))
+        .current_dir(root())
+        .env("RAGSAN_HMAC_KEY", TEST_KEY)
+        .arg("--data")
+        .arg(&data)
+        .args(["scan", "-q"])
+        .arg(&corpus)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Signal once the run is under way (its ledger exists), well before 6,000 files are done.
+    let t0 = std::time::Instant::now();
+    while !data.join("ledger.redb").exists() && t0.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let judged = index_matches_ledger(&data);
+    assert!(judged < n, "the run stopped early ({judged} of {n} judged)");
+
+    let out = ragsan().arg("--data").arg(&data).arg("scan").arg(&corpus).arg("-q").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_consistent(&data, n);
 }
