@@ -711,9 +711,11 @@ fn quarantine(ctx: &Ctx, cmd: QuarantineCmd) -> Result<ExitStatus> {
                 let mut sink = crate::index::IndexSink::open(&ctx.dirs.index())?;
                 let prov = o.provenance();
                 sink.replace_source(&o.report.path, o.report.kind, o.report.verdict, &o.chunks, &prov, now)?;
-                sink.commit(&crate::rescan::manifest(&engine.detectors))?;
+                let manifest = crate::rescan::manifest(&engine.detectors);
+                sink.commit(&manifest)?;
                 sink.finish()?;
                 let ledger = Ledger::open(&ctx.dirs.ledger())?;
+                ledger.put_manifest(engine.detectors.digest(), &manifest)?;
                 ledger.apply(&[pipeline::source_record(&o, now)], &[])?;
             } else {
                 o.report.quarantine_id = Some(store.put(&o.report, Some(&bytes))?);

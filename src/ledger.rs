@@ -136,6 +136,17 @@ impl Ledger {
         Ok(())
     }
 
+    /// Stores the manifest of ruleset `digest`, so a later rescan knows what a source judged by
+    /// that ruleset was checked against, whichever run judged it.
+    pub fn put_manifest(&self, digest: &str, manifest: &str) -> Result<()> {
+        self.set_meta(&format!("manifest:{digest}"), manifest)
+    }
+
+    /// The manifest of ruleset `digest`, if one was stored.
+    pub fn manifest(&self, digest: &str) -> Result<Option<String>> {
+        self.meta(&format!("manifest:{digest}"))
+    }
+
     pub fn add_release(&self, rel: &Release) -> Result<()> {
         let w = self.db.begin_write()?;
         {

@@ -340,6 +340,8 @@ pub fn scan(
     let (out_tx, out_rx) = bounded::<Outcome>(threads * 2);
     let inputs = inputs.to_vec();
     let payload = crate::rescan::manifest(&engine.detectors);
+    // Before any record that names this ruleset, so a rescan can always tell what judged it.
+    ledger.put_manifest(engine.detectors.digest(), &payload)?;
 
     let pb = if opts.progress {
         let pb = indicatif::ProgressBar::new_spinner();

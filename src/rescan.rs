@@ -18,7 +18,7 @@ use crate::report::{FileReport, Summary};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -80,15 +80,60 @@ enum Why {
     Rejudge,
 }
 
-/// Rules of the previous run, from the ledger's manifest.
+/// Rules of the previous completed run, from the ledger's manifest.
 fn previous_rules(ledger: &Ledger) -> Result<(Option<String>, BTreeMap<String, String>)> {
     let Some(m) = ledger.meta("manifest")? else { return Ok((None, BTreeMap::new())) };
-    let v: serde_json::Value = serde_json::from_str(&m).context("ledger manifest")?;
+    let (digest, rules) = parse_manifest(&m)?;
+    Ok((digest, rules))
+}
+
+/// Rule id → rule digest of the ruleset `digest`, if the ledger holds its manifest.
+fn manifest_rules(ledger: &Ledger, digest: &str) -> Result<Option<BTreeMap<String, String>>> {
+    match ledger.manifest(digest)? {
+        Some(m) => Ok(Some(parse_manifest(&m)?.1)),
+        None => Ok(None),
+    }
+}
+
+fn parse_manifest(m: &str) -> Result<(Option<String>, BTreeMap<String, String>)> {
+    let v: serde_json::Value = serde_json::from_str(m).context("ledger manifest")?;
     let rules = v["rules"]
         .as_object()
         .map(|o| o.iter().filter_map(|(k, d)| Some((k.clone(), d.as_str()?.to_string()))).collect())
         .unwrap_or_default();
     Ok((v["ruleset"].as_str().map(String::from), rules))
+}
+
+/// How the current rules differ from an earlier ruleset's.
+#[derive(Debug, Clone, Default)]
+struct RuleDelta {
+    new: Vec<String>,
+    changed: Vec<String>,
+    removed: Vec<String>,
+    /// New and changed rules: what must run over text judged by the earlier ruleset.
+    run: HashSet<String>,
+}
+
+impl RuleDelta {
+    fn between(det: &Detectors, earlier: &BTreeMap<String, String>) -> Self {
+        let mut d = RuleDelta::default();
+        for r in det.rules() {
+            match earlier.get(&r.spec.id) {
+                None => d.new.push(r.spec.id.clone()),
+                Some(digest) if *digest != r.digest => d.changed.push(r.spec.id.clone()),
+                _ => continue,
+            }
+            d.run.insert(r.spec.id.clone());
+        }
+        let current: HashSet<&str> = det.rules().iter().map(|r| r.spec.id.as_str()).collect();
+        d.removed = earlier.keys().filter(|k| !current.contains(k.as_str())).cloned().collect();
+        d
+    }
+
+    /// Whether a decision that rested on rule `id` may differ now.
+    fn touches(&self, id: &str) -> bool {
+        self.run.contains(id) || self.removed.iter().any(|r| r == id)
+    }
 }
 
 fn in_scope(path: &str, scope: &[PathBuf]) -> bool {
@@ -121,34 +166,36 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     let det = &engine.detectors;
 
     let mut rep = RescanReport { ruleset: det.digest().to_string(), ..Default::default() };
+    // The delta against the last completed run, for the report.
     let (prev_digest, prev_rules) = previous_rules(&ledger)?;
     rep.previous_ruleset = prev_digest.clone();
-    let mut delta: HashSet<String> = HashSet::new();
-    for r in det.rules() {
-        match prev_rules.get(&r.spec.id) {
-            None => {
-                rep.new_rules.push(r.spec.id.clone());
-                delta.insert(r.spec.id.clone());
-            }
-            Some(d) if *d != r.digest => {
-                rep.changed_rules.push(r.spec.id.clone());
-                delta.insert(r.spec.id.clone());
-            }
-            _ => {}
-        }
-    }
-    let current: HashSet<&str> = det.rules().iter().map(|r| r.spec.id.as_str()).collect();
-    rep.removed_rules = prev_rules.keys().filter(|k| !current.contains(k.as_str())).cloned().collect();
-    let ruleset_changed = prev_digest.as_deref() != Some(det.digest());
-    // With no previous manifest every rule is "new": that is a full re-judgement of stored text.
+    let last = RuleDelta::between(det, &prev_rules);
+    (rep.new_rules, rep.changed_rules, rep.removed_rules) =
+        (last.new.clone(), last.changed.clone(), last.removed.clone());
+    let payload = manifest(det);
+    ledger.put_manifest(det.digest(), &payload)?;
     let known = ledger.all()?;
+    // What each source must be checked against depends on the ruleset that judged *it*: a `scan`
+    // of part of the corpus with newer rules leaves the rest judged by older ones. One delta per
+    // ruleset digest found in the ledger; a digest whose manifest is unknown counts every rule
+    // as new (a full re-judgement of its stored text).
+    let mut deltas: BTreeMap<String, RuleDelta> = BTreeMap::new();
+    for rec in known.values() {
+        if rec.ruleset == det.digest() || deltas.contains_key(&rec.ruleset) {
+            continue;
+        }
+        let d = if prev_digest.as_deref() == Some(rec.ruleset.as_str()) {
+            last.clone()
+        } else {
+            RuleDelta::between(det, &manifest_rules(&ledger, &rec.ruleset)?.unwrap_or_default())
+        };
+        deltas.insert(rec.ruleset.clone(), d);
+    }
 
     // 1. Classify known sources without extracting them.
     let mut queue: BTreeMap<String, Why> = BTreeMap::new();
     let mut unchanged: Vec<SourceRecord> = Vec::new();
     let mut removed: Vec<String> = Vec::new();
-    let touched_rules: HashSet<&str> =
-        delta.iter().map(String::as_str).chain(rep.removed_rules.iter().map(String::as_str)).collect();
     for (path, rec) in &known {
         if !in_scope(path, scope) {
             continue;
@@ -172,7 +219,7 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
             continue;
         }
         // Quarantined because of rules that changed or went away: judge again.
-        if rec.rules.iter().any(|r| touched_rules.contains(r.as_str())) {
+        if deltas.get(&rec.ruleset).is_some_and(|d| rec.rules.iter().any(|r| d.touches(r))) {
             queue.insert(path.clone(), Why::Rejudge);
             continue;
         }
@@ -189,7 +236,8 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     }
 
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, sources = known.len(), "rescan: sources classified");
-    // 2. New or changed rules over the stored text of every indexed chunk of unchanged sources.
+    // 2. New or changed rules over the stored text of every indexed chunk of unchanged sources,
+    //    each against the rules that changed since its own ruleset.
     let reader = IndexReaderHandle::open(&dirs.index()).ok();
     let stored = match &reader {
         Some(r) => r.chunk_texts()?,
@@ -197,31 +245,37 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     };
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, chunks = stored.len(), "rescan: stored chunks read");
     let index_paths: BTreeSet<String> = stored.iter().map(|c| c.source_path.clone()).collect();
-    if !delta.is_empty() {
-        let subset = det.subset(&delta)?;
-        let skip: HashSet<&str> = queue.keys().map(String::as_str).chain(removed.iter().map(String::as_str)).collect();
-        let hits: Vec<Pulled> = stored
-            .par_iter()
-            .filter(|c| in_scope(&c.source_path, scope) && !skip.contains(c.source_path.as_str()))
-            .filter_map(|c| {
-                let m = subset.scan(&c.text);
-                if m.is_empty() {
-                    return None;
-                }
-                let mut rules: Vec<String> = m.iter().map(|m| subset.rule(m.rule).spec.id.clone()).collect();
-                rules.sort();
-                rules.dedup();
-                Some(Pulled { chunk_id: c.chunk_id.clone(), source_path: c.source_path.clone(), rules })
-            })
-            .collect();
-        rep.chunks_checked = stored.iter().filter(|c| in_scope(&c.source_path, scope)).count() as u64;
-        for h in &hits {
-            queue.entry(h.source_path.clone()).or_insert(Why::Rejudge);
+    let mut subsets: BTreeMap<&str, Detectors> = BTreeMap::new();
+    for (digest, d) in &deltas {
+        if !d.run.is_empty() {
+            subsets.insert(digest.as_str(), det.subset(&d.run)?);
         }
-        let pulled_paths: HashSet<&str> = hits.iter().map(|h| h.source_path.as_str()).collect();
-        unchanged.retain(|r| !pulled_paths.contains(r.path.as_str()));
-        rep.pulled = hits;
     }
+    // Only unchanged sources judged under an older ruleset need their chunks checked.
+    let check: HashMap<&str, &Detectors> =
+        unchanged.iter().filter_map(|r| Some((r.path.as_str(), subsets.get(r.ruleset.as_str())?))).collect();
+    rep.chunks_checked = stored.iter().filter(|c| check.contains_key(c.source_path.as_str())).count() as u64;
+    rep.pulled = stored
+        .par_iter()
+        .filter_map(|c| {
+            let subset = check.get(c.source_path.as_str())?;
+            let m = subset.scan(&c.text);
+            if m.is_empty() {
+                return None;
+            }
+            let mut rules: Vec<String> = m.iter().map(|m| subset.rule(m.rule).spec.id.clone()).collect();
+            rules.sort();
+            rules.dedup();
+            Some(Pulled { chunk_id: c.chunk_id.clone(), source_path: c.source_path.clone(), rules })
+        })
+        .collect();
+    drop(check);
+    drop(subsets);
+    let pulled_paths: HashSet<&str> = rep.pulled.iter().map(|h| h.source_path.as_str()).collect();
+    for p in &pulled_paths {
+        queue.entry(p.to_string()).or_insert(Why::Rejudge);
+    }
+    unchanged.retain(|r| !pulled_paths.contains(r.path.as_str()));
     // Chunks whose source the ledger does not know: left by a run killed between the index and
     // ledger commits. Re-ingest them when the file is there, else drop them.
     for p in index_paths.iter().filter(|p| !known.contains_key(*p) && in_scope(p, scope)) {
@@ -293,12 +347,11 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: queue processed");
     // Unchanged sources passed the new rules: they now stand under the current ruleset.
     rep.unchanged = unchanged.len() as u64;
-    if ruleset_changed && !rep.summary.interrupted {
+    if !rep.summary.interrupted {
         for r in &mut unchanged {
             r.ruleset = det.digest().to_string();
         }
     }
-    let payload = manifest(det);
     sink.commit(&payload)?;
     sink.finish()?;
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: index committed");

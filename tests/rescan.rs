@@ -124,6 +124,48 @@ fn new_rule_pulls_exactly_the_matching_chunks_and_second_rescan_extracts_nothing
     assert_eq!(r["unchanged"], 12);
 }
 
+/// A `scan` of part of the corpus with newer rules must not make `rescan` forget that the rest
+/// was judged by older ones: each source is checked against the rules changed since its own ruleset.
+#[test]
+fn partial_scan_with_new_rules_then_rescan_checks_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let data = tmp.path().join("data");
+    write_corpus(&corpus.join("a"));
+    write_corpus(&corpus.join("b"));
+    let out = ragsan().arg("--data").arg(&data).arg("scan").arg(&corpus).arg("-q").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let before = chunks(&data);
+    let in_b = |p: &str| p.contains(&format!("{}b{}", std::path::MAIN_SEPARATOR, std::path::MAIN_SEPARATOR));
+    let matching_b: BTreeSet<String> =
+        before.iter().filter(|(_, (p, t))| in_b(p) && t.contains("ZEBRA-")).map(|(id, _)| id.clone()).collect();
+    assert_eq!(matching_b.len(), 3);
+
+    let rules = tmp.path().join("rules");
+    rules_with_new_rule(&rules);
+    let out = ragsan()
+        .arg("--data")
+        .arg(&data)
+        .arg("--detectors")
+        .arg(&rules)
+        .arg("scan")
+        .arg(corpus.join("a"))
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a's launch codes are redacted");
+
+    let r = rescan_json(&data, Some(&rules), &corpus);
+    let pulled: BTreeSet<String> =
+        r["pulled"].as_array().unwrap().iter().map(|p| p["chunk_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(pulled, matching_b, "b, judged by the old rules, is checked against the new rule");
+    assert_eq!(r["extracted"], 3);
+    assert!(chunks(&data).values().all(|(_, t)| !t.contains("ZEBRA-")));
+    let r = rescan_json(&data, Some(&rules), &corpus);
+    assert_eq!(r["extracted"], 0);
+    assert_eq!(r["chunks_checked"], 0, "everything now stands under the current rules");
+}
+
 #[test]
 fn changed_new_and_removed_sources() {
     let tmp = tempfile::tempdir().unwrap();
