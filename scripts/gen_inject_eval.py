@@ -388,6 +388,27 @@ class Gen:
         return trick, "\n".join(host)
 
 
+def training_sentences(split="train", n=4000, seed=SEED + 7):
+    """Labeled sentences for the scorer: planted payloads (positive) and host sentences (negative).
+
+    Draws only from the given split's half of every vocabulary, so a scorer trained on
+    `training_sentences("train")` is measured on wording it never saw by the `test` rows.
+    """
+    g = Gen(split, seed)
+    pos, neg = [], []
+    ml_inj = [t for inj, _ in ML.values() for t in inj]
+    ml_ben = [t for _, ben in ML.values() for t in ben]
+    for _ in range(n):
+        pos.append(g.fill(g.pick(OOP)))
+        pos.append(g.fill(g.pick(INDIRECT)))
+        if g.r.random() < 0.5:
+            pos.append(g.fill(g.pick(ml_inj)))
+    host = EMAIL_BODY + WEB + TRIGGER + SECURITY + CODE_EXPL + CODE_Q + ml_ben + EMOJI_TEXT + CODE_COMMENTS
+    for _ in range(n):
+        neg.append(g.fill(g.pick(host)))
+    return pos, neg
+
+
 def rows_for(split, n):
     g = Gen(split, SEED + (0 if split == "train" else 1))
     src = f"synthetic-gen ({split})"
