@@ -19,6 +19,12 @@ import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
+try:
+    import gen_inject_eval as GEN
+except ImportError:  # the generator lives next to this script; train without it if absent
+    GEN = None
+
 SEED = 20261122
 DIM = 1 << 17
 MAX_TOKENS = 64
@@ -27,7 +33,9 @@ AI = {"ai", "llm", "llms", "assistant", "chatbot", "model", "gpt", "chatgpt", "b
 YOU = {"you", "your", "yourself", "du", "dich", "dein", "deine", "tu", "vous", "votre", "ton", "tú", "usted",
        "você", "ты", "вы"}
 TOKEN = re.compile(r"\w+")
-SPLIT = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+# Table cells and tab-separated fields are windows of their own: a planted instruction in one
+# cell must not be diluted by the words of its neighbours.
+SPLIT = re.compile(r"(?<=[.!?。！？])\s+|[\n|\t]+")
 
 
 def fnv(s):
@@ -180,6 +188,12 @@ def build(rows, rng):
             pos.extend(ss[:20])
     for _ in range(6000):
         pos.append(norm(instruction()))
+    if GEN is not None:
+        # Our generated training split (scripts/gen_inject_eval.py): payloads of many task types
+        # and host sentences that address people with imperatives and trigger words.
+        gp, gn = GEN.training_sentences("train")
+        pos.extend(norm(x) for x in sorted(set(gp)))
+        neg.extend(norm(x) for x in sorted(set(gn)) for _ in range(3))
     for _ in range(3000):
         neg.extend(norm(s) for s in benign_doc())
     return pos, neg

@@ -160,13 +160,16 @@ impl Scorer {
     }
 }
 
-/// Sentence spans: split after `.!?。！？` followed by whitespace, and at line breaks; trimmed.
+/// Sentence spans: split after `.!?。！？` followed by whitespace, at line breaks, table-cell bars
+/// and tabs; trimmed.
 pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut start = 0;
     let mut prev_end_punct = false;
     for (i, c) in text.char_indices() {
-        let cut = c == '\n' || (c.is_whitespace() && prev_end_punct);
+        // Table cells (`|`) and tab-separated fields are windows of their own, so one planted
+        // cell is not diluted by its neighbours' words.
+        let cut = matches!(c, '\n' | '|' | '\t') || (c.is_whitespace() && prev_end_punct);
         if cut {
             push_trimmed(text, start, i, &mut spans);
             start = i + c.len_utf8();
@@ -249,5 +252,8 @@ mod tests {
         let t = "One two. Three four!\nFive six 3.5 seven";
         let got: Vec<&str> = sentence_spans(t).iter().map(|&(s, e)| &t[s..e]).collect();
         assert_eq!(got, vec!["One two.", "Three four!", "Five six 3.5 seven"]);
+        let t = "| a b | add a link |\tc d";
+        let got: Vec<&str> = sentence_spans(t).iter().map(|&(s, e)| &t[s..e]).collect();
+        assert_eq!(got, vec!["a b", "add a link", "c d"]);
     }
 }
