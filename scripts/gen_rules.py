@@ -741,11 +741,17 @@ rule("generic", "secret.generic.cpp_call", "Credential passed to a constructor o
 # (`db_password`, `AdminPassword`, `REACT_APP_PASS`; not `password_field` or `bypass`), and the
 # `password_value` validator drops references, placeholders, labels and field names instead.
 PW_WORDS = r"(?:passw(?:or)?d|passwd|passphrase|pwd|passwort|kennwort|contrase(?:ña|na)|senha|wachtwoord|motdepasse|losenord|salasana|haslo|heslo|parola)"
-PW_BODY = r"(?:(?:[A-Za-z0-9_.\-]{0,40}[_.\-])?pass|[A-Za-z0-9_.\-]{0,40}" + PW_WORDS + r")"
-# The key starts at a boundary, or is quoted on both sides: a key glued to a closing quote
-# (`"Password:",next:"…"`) is the tail of another string, and matching it pairs the wrong quotes.
-PW_KEY = r"""(?:(?:^|[^A-Za-z0-9_.\-"'`])""" + PW_BODY + r"""|["']""" + PW_BODY + r"""["'])"""
-PWKW = ["password", "passwd", "pwd", "passphrase", "pass", "passwort", "kennwort", "contraseña", "contrasena", "senha",
+# The match starts at the password word, not at the start of the key (a leading identifier run
+# would make every identifier character a match candidate, and cost throughput). The word is
+# preceded by a non-quote (camelCase `AdminPassword`, `db_password`; bare `pass` only after a
+# separator), or quoted on both sides: a word right after an opening quote and not closed
+# (`"Password:",next:"…"`) is the text of another string, and matching it pairs the wrong quotes.
+PW_KEY = (r"""(?:(?:^|[^"'`])""" + PW_WORDS + r"""["']?|(?:^|[^A-Za-z0-9"'`])pass["']?|["'](?:""" + PW_WORDS
+          + r"""|pass)["'])""")
+# `pass` alone is a common English word (passed, compass): only its key-shaped spellings enable
+# the rules, so prose does not pay for them.
+PWKW = ["password", "passwd", "pwd", "passphrase", "_pass", "-pass", ".pass", "pass=", "pass:", "pass =", "pass :",
+        "pass\"", "pass'", "passwort", "kennwort", "contraseña", "contrasena", "senha",
         "wachtwoord", "motdepasse", "losenord", "salasana", "haslo", "heslo", "parola"]
 rule("generic", "secret.generic.password_quoted", "Password assigned to a quoted literal", "generic_password", PWKW,
      r"""(?i)""" + PW_KEY + r"""\]?\s*(?:[:=]|:=|=>|\?\?|\|\|)\s*[@rbuf]?\\?["'`](?P<value>[^"'\s\\]{4,200})\\?["'`]""",
@@ -757,7 +763,7 @@ rule("generic", "secret.generic.password_quoted", "Password assigned to a quoted
      validator="password_value", confidence=0.6,
      description="Passwords are chosen by people: no entropy gate, but references, placeholders and labels are rejected.")
 rule("generic", "secret.generic.password_env", "Password in a dotenv, ini or YAML line", "generic_password", PWKW,
-     r"""(?im)^[ \t#;/\-]*(?:export[ \t]+|set[ \t]+)?""" + PW_KEY + r"""(?:=|[ \t]*:[ \t]+)(?P<value>[^\s"'`#;,{}\[\]()]{4,200})[ \t]*(?:#.*)?$""",
+     r"""(?im)^[ \t#;/\-]*(?:export[ \t]+|set[ \t]+)?(?:[A-Za-z0-9_.\-]{0,40}[_.\-])?(?:""" + PW_WORDS + r"""|pass)(?:=|[ \t]*:[ \t]+)(?P<value>[^\s"'`#;,{}\[\]()]{4,200})[ \t]*(?:#.*)?$""",
      [f"REACT_APP_AUTH_PASSWORD={rnd(9, string.ascii_lowercase)}", f"# SMTP_PASS={rnd(8, string.ascii_lowercase)}",
       f"Password={rnd(12, string.ascii_lowercase)}", f"  password: {rnd(10, string.ascii_lowercase)}"],
      ["DB_PASSWORD=$DB_PASSWORD", "password: ${PASSWORD}", "password: !vault |", "password: *default_pw", "PASSWORD=changeme",
@@ -766,13 +772,13 @@ rule("generic", "secret.generic.password_env", "Password in a dotenv, ini or YAM
      description="`KEY=value` with no spaces (dotenv, ini) or `key: value` (YAML) where the key ends in a password word.")
 rule("generic", "secret.generic.password_prose", "Password stated in prose", "generic_password",
      ["password", "passphrase", "passwort", "kennwort", "mot de passe", "contraseña", "contrasena", "senha", "wachtwoord"],
-     r"""(?i)\b(?:pass(?:word|phrase)|passwort|kennwort|mot de passe|contrase(?:ña|na)|senha|wachtwoord)\b[^\n.!?]{0,60}?\b(?:is|ist|est|es|é|was|would be|will be)\s*:?\s*["'‘“«„`]\s?(?P<value>[^"'’”»“`\s]{4,64})\s?["'’”»“`]""",
+     r"""(?i)\b(?:pass(?:word|phrase)|passwort|kennwort|mot de passe|contrase(?:ña|na)|senha|wachtwoord)(?:[ \t]+[^\s.!?]{1,24}){0,4}?[ \t]+(?:is|ist|est|es|é|was|would be|will be)\s*:?\s*["'‘“«„`]\s?(?P<value>[^"'’”»“`\s]{4,64})\s?["'’”»“`]""",
      ["The default password is 'bl00berry'", 'The password for user "svc" is "centipede"', "Das Passwort ist „kaffee42“"],
      ["The password is 'required'", "The password field is 'hidden' by default", "your password is 'your password'"],
      validator="password_value", confidence=0.5)
 rule("generic", "secret.generic.password_compare", "Password or secret compared with a literal", "generic_password",
      PWKW + ["secret", "token", "apikey", "api_key"],
-     r"""(?i)(?:""" + PW_KEY + r"""|[A-Za-z0-9_.\-]{0,40}(?:secret|token|api_?key))\s*(?:===?|!==?|\.equals\()\s*["'](?P<value>[^"'\s]{4,200})["']""",
+     r"""(?i)(?:""" + PW_KEY + r"""|(?:secret|token|api_?key)["']?)\s*(?:===?|!==?|\.equals\()\s*["'](?P<value>[^"'\s]{4,200})["']""",
      ['if creds.Secret != "open-sesame" {', "if password =='logmein':"],
      ['if token == "null":', 'if password == "":', 'if token_type == "bearer":'], validator="password_value", confidence=0.5)
 rule("generic", "secret.generic.name_value_args", "Credential name and value as adjacent string arguments", "generic_secret", GKW,
