@@ -93,10 +93,10 @@ E = r"(?:[^A-Za-z0-9_\-]|$)"  # right boundary
 # ---------------------------------------------------------------- cloud providers
 aws_secret = rnd(40, B64)
 rule("aws", "secret.aws.access_key_id", "AWS access key ID", "aws_access_key_id",
-     ["AKIA", "ASIA", "ABIA", "ACCA"],
-     r"\b(?P<value>(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b",
+     ["AKIA", "ASIA", "ABIA", "ACCA", "A3T"],
+     r"\b(?P<value>(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b",
      [f"aws_access_key_id = AKIA{rnd(16, B32)}"],
-     ["aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "AKIAZZZZZZZZZZZZZZZZ"], min_entropy=3.0,
+     ["aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "AKIAZZZZZZZZZZZZZZZZ"], min_entropy=2.5,
      references=["https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html"])
 rule("aws", "secret.aws.secret_access_key", "AWS secret access key", "aws_secret_access_key",
      ["secret_access_key", "secretaccesskey", "aws_secret", "secret_key", "aws_sk"],
@@ -174,19 +174,22 @@ prefixed("github", "fine_grained_pat", "GitHub fine-grained PAT", "github_fine_g
          r"\b(?P<value>github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b", f"github_pat_{rnd(22)}_{rnd(59)}")
 ctx("github", "oauth_client_secret", "GitHub OAuth app client secret", "github_client_secret", ["github"],
     r"github[A-Za-z0-9_.\-]{0,20}(?:client_?)?secret", r"[0-9a-f]{40}", h(40), "GITHUB_CLIENT_SECRET", min_entropy=3.2)
-for slug, pfx, n, name in [("pat", "glpat-", "20", "personal access token"), ("deploy_token", "gldt-", "20", "deploy token"),
-                           ("runner_token", "glrt-", "20", "runner authentication token"),
+# Lengths: GitLab documents the prefixes, not fixed lengths, and has lengthened tokens before
+# (20 random characters today, longer routable tokens since 17.x), so token families accept
+# 20-50; the incoming-mail token is a fixed 25-character base36 string and the OAuth secret 64.
+for slug, pfx, n, name in [("pat", "glpat-", "20,50", "personal access token"), ("deploy_token", "gldt-", "20,50", "deploy token"),
+                           ("runner_token", "glrt-", "20,50", "runner authentication token"),
                            ("ci_job_token", "glcbt-", "20,64", "CI job token"), ("oauth_secret", "gloas-", "64", "OAuth application secret"),
-                           ("feed_token", "glft-", "20", "feed token"), ("mail_token", "glimt-", "25", "incoming mail token"),
-                           ("scim_token", "glsoat-", "20", "SCIM token"), ("agent_token", "glagent-", "50", "Kubernetes agent token"),
-                           ("ffclient_token", "glffct-", "20", "feature-flag client token")]:
+                           ("feed_token", "glft-", "20,50", "feed token"), ("mail_token", "glimt-", "25", "incoming mail token"),
+                           ("scim_token", "glsoat-", "20,50", "SCIM token"), ("agent_token", "glagent-", "50,256", "Kubernetes agent token"),
+                           ("ffclient_token", "glffct-", "20,50", "feature-flag client token")]:
     lo = int(n.split(",")[0])
     prefixed("gitlab", slug, f"GitLab {name}", f"gitlab_{slug}", pfx,
              rf"\b(?P<value>{pfx}(?:[0-9a-z]{{1,2}}_)?[A-Za-z0-9_\-]{{{n}}})" + E, f"{pfx}{rnd(lo, ALNUM)}", min_entropy=3.0)
 prefixed("gitlab", "pipeline_trigger_token", "GitLab pipeline trigger token", "gitlab_pipeline_trigger_token", "glptt-",
-         r"\b(?P<value>glptt-[0-9a-f]{40})" + E, f"glptt-{h(40)}")
+         r"\b(?P<value>glptt-[A-Za-z0-9_\-]{40})" + E, f"glptt-{h(40)}")
 prefixed("gitlab", "runner_registration_token", "GitLab runner registration token", "gitlab_runner_registration_token",
-         "GR1348941", r"\b(?P<value>GR1348941[A-Za-z0-9_\-]{20})" + E, f"GR1348941{rnd(20, URLSAFE)}")
+         "GR1348941", r"\b(?P<value>GR1348941[A-Za-z0-9_\-]{20,50})" + E, f"GR1348941{rnd(20, URLSAFE)}")
 prefixed("atlassian", "api_token", "Atlassian API token", "atlassian_api_token", "ATATT3",
          r"\b(?P<value>ATATT3[A-Za-z0-9_\-=]{180,200})" + E, f"ATATT3xFfGF0{rnd(180, URLSAFE)}={h(8).upper()}")
 prefixed("atlassian", "bitbucket_app_password", "Bitbucket app password", "bitbucket_app_password", "ATBB",
@@ -247,7 +250,17 @@ prefixed("ci", "harness", "Harness PAT", "harness_token", ["pat.", "sat."],
          r"\b(?P<value>(?:pat|sat)\.[A-Za-z0-9_\-]{22}\.[0-9a-f]{24}\.[A-Za-z0-9]{20})\b",
          f"pat.{rnd(22, URLSAFE)}.{h(24)}.{rnd(20)}")
 ctx("ci", "jenkins_api_token", "Jenkins API token", "jenkins_token", ["jenkins"], r"jenkins[A-Za-z0-9_.\-]{0,20}(?:token|key)",
-    r"11[0-9a-f]{32}", "11" + h(32), "JENKINS_API_TOKEN")
+    r"11[0-9a-f]{32}|[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "11" + h(32), "JENKINS_API_TOKEN",
+    description="API tokens are 11 + 32 hex (legacy: 32 hex); build-trigger tokens are often UUIDs.")
+rule("ci", "secret.ci.jenkins_crumb", "Jenkins CSRF crumb", "jenkins_crumb", ["Jenkins-Crumb"],
+     r"(?i)Jenkins-Crumb\s*[:=]\s*(?P<value>[0-9a-f]{32,64})\b", [f"-H 'Jenkins-Crumb:{h(32)}'"], ["Jenkins-Crumb: $CRUMB"],
+     min_entropy=3.0)
+rule("ci", "secret.ci.jenkins_setup_password", "Jenkins initial admin password (setup log)", "jenkins_setup_password",
+     ["password to proceed to installation", "initialAdminPassword"],
+     r"(?is)password to proceed to installation:?\s{1,20}(?P<value>[0-9a-f]{32})\b",
+     [f"Please use the following password to proceed to installation:\n\n{h(32)}\n\nThis may also be found at: /var/jenkins_home/secrets/initialAdminPassword"],
+     ["cat /var/jenkins_home/secrets/initialAdminPassword"], min_entropy=3.0,
+     description="The banner Jenkins prints on first start: the generated admin password follows it.")
 ctx("ci", "kubernetes_bootstrap_token", "Kubernetes bootstrap token", "kubernetes_bootstrap_token", ["token", "kubeadm"],
     r"(?:bootstrap|kubeadm|join)[A-Za-z0-9_.\- ]{0,20}token", r"[a-z0-9]{6}\.[a-z0-9]{16}",
     f"{rnd(6, LOWER_ALNUM)}.{rnd(16, LOWER_ALNUM)}", "kubeadm join --token", min_entropy=3.2)
@@ -256,8 +269,10 @@ ctx("ci", "kubernetes_bootstrap_token", "Kubernetes bootstrap token", "kubernete
 prefixed("registries", "npm", "npm access token", "npm_token", "npm_", r"\b(?P<value>npm_[A-Za-z0-9]{36})\b", f"npm_{rnd(36)}",
          min_entropy=3.5)
 rule("registries", "secret.registries.npmrc_auth_token", "npm registry auth token in .npmrc", "npm_token", ["_authToken"],
-     r"""_authToken\s*=\s*["']?(?P<value>npm_[A-Za-z0-9]{36}|[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|[A-Za-z0-9+/=]{40,200})""",
-     [f"//registry.npmjs.org/:_authToken={uuid()}"], ["//registry.npmjs.org/:_authToken=${NPM_TOKEN}"], min_entropy=3.2)
+     r"""//[A-Za-z0-9.\-]+(?::\d+)?(?:/[^\s:]*)?/:_authToken\s*=\s*["']?(?P<value>npm_[A-Za-z0-9]{36}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Za-z0-9+/=_\-.]{20,400})""",
+     [f"//registry.npmjs.org/:_authToken={uuid()}", f"//npm.corp.io/repo/:_authToken= {uuid()}"],
+     ["//registry.npmjs.org/:_authToken=${NPM_TOKEN}", f"_authToken={uuid()}"], min_entropy=3.2,
+     description="npm scopes auth tokens to a registry URL (`//host/path/:_authToken=`); legacy tokens are UUIDs of any version.")
 rule("registries", "secret.registries.npmrc_auth", "npm registry basic auth in .npmrc", "npm_token", ["_auth", "_password"],
      r"""(?m)(?:^|:)_(?:auth|password)\s*=\s*["']?(?P<value>[A-Za-z0-9+/]{12,200}={0,2})""",
      [f"_auth = {base64.b64encode(('deploy:' + rnd(16)).encode()).decode()}"], ["_auth = ${NPM_AUTH}"], min_entropy=3.2)
@@ -418,7 +433,9 @@ prefixed("saas", "new_relic_other", "New Relic key", "new_relic_key", ["NRJS-", 
 prefixed("saas", "new_relic_license", "New Relic license key", "new_relic_license_key", "NRAL",
          r"\b(?P<value>(?:[a-z]{2}\d{2}xx[a-f0-9]{30}|[a-f0-9]{36})NRAL)\b", f"{h(36)}NRAL")
 ctx("saas", "new_relic_license_legacy", "New Relic license key (legacy)", "new_relic_license_key", ["license_key", "new_relic", "newrelic"],
-    r"(?:new_?relic|nr)[A-Za-z0-9_.\-]{0,20}license_?key", r"[0-9a-f]{40}", h(40), "NEW_RELIC_LICENSE_KEY", min_entropy=3.2)
+    r"(?:(?:new_?relic|nr)[A-Za-z0-9_.\-]{0,20})?license_?key", r"[0-9a-f]{40}", h(40), "NEW_RELIC_LICENSE_KEY", min_entropy=3.2,
+    context=r"(?i)new[ _\-]?relic|\bnr_|newrelic", context_window=240,
+    description="`license_key:` in newrelic.yml, recognised by a New Relic mention nearby.")
 prefixed("saas", "sentry", "Sentry token", "sentry_token", ["sntrys_", "sntryu_"],
          r"\b(?P<value>(?:sntrys_eyJ[A-Za-z0-9+/=_\-]{60,400}|sntryu_[0-9a-f]{64}))" + E, f"sntryu_{h(64)}")
 prefixed("saas", "dynatrace", "Dynatrace API token", "dynatrace_token", "dt0c01.",
@@ -641,7 +658,7 @@ rule("keys", "secret.private_key.ado_pat_v2", "Azure DevOps PAT (84-char format)
      r"\b(?P<value>[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4})\b", [rnd(52) + "JQQJ99" + rnd(18) + "AZDO" + rnd(4)], ["AZDO" + rnd(10)],
      min_entropy=4.0)
 rule("chat", "secret.chat.discord_bot_token_bare", "Discord bot token (no context)", "discord_bot_token", [],
-     r"(?:^|[^A-Za-z0-9_\-])(?P<value>[MNO][A-Za-z0-9_\-]{23,26}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38})(?:[^A-Za-z0-9_\-]|$)",
+     r"(?:^|[^A-Za-z0-9_\-])(?P<value>[MNO][A-Za-z0-9_\-]{23,25}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38})(?:[^A-Za-z0-9_\-]|$)",
      [f"M{rnd(25, URLSAFE)}.{rnd(6, URLSAFE)}.{rnd(38, URLSAFE)}"], ["M.abc.def", "Nabc.defghi.jkl"], min_entropy=4.2, confidence=0.7)
 rule("chat", "secret.chat.twitch_stream_key_bare", "Twitch stream key", "twitch_stream_key", ["live_"],
      r"\b(?P<value>live_\d{6,12}_[A-Za-z0-9]{30})\b", [f"live_{rnd(9, string.digits)}_{rnd(30)}"], ["live_stream_key"], min_entropy=3.5)
@@ -699,7 +716,7 @@ KEYNAMES = r"(?:passw(?:or)?d|passwd|pwd|passphrase|secret|token|api_?key|apikey
 GKW = ["password", "passwd", "pwd", "passphrase", "secret", "token", "api_key", "apikey", "api-key", "access_key",
        "accesskey", "auth", "credential", "creds", "private_key", "pass"]
 rule("generic", "secret.generic.quoted_assignment", "Credential assigned to a quoted literal", "generic_secret", GKW,
-     r"""(?i)[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}["']?\s*(?:[:=]|:=|=>|==|!=|\?\?|\|\|)\s*[@rbuf]?["'`](?P<value>[^"'`\s\\]{6,200})["'`]""",
+     r"""(?i)[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}["']?\s*(?:[:=]|:=|=>|==|!=|\?\?|\|\|)\s*[@rbuf]?\\?["'`](?P<value>[^"'\s\\]{6,200})\\?["'`]""",
      [f'db_password = "{rnd(6)}#{rnd(8)}"', f"'api_key': '{rnd(32)}'", f"const AUTH_TOKEN = `{rnd(24)}`"],
      ['password = os.environ["DB_PASSWORD"]', 'api_key = ""', 'password = "${DB_PASSWORD}"', 'token_type = "refresh_token"',
       'password = "password"', 'password_field = "user_password"'],
@@ -719,6 +736,62 @@ rule("generic", "secret.generic.cpp_call", "Credential passed to a constructor o
      r"""(?i)""" + KEYNAMES + r"""[A-Za-z0-9_]{0,20}(?:\.assign)?\(\s*"(?P<value>[^"\s]{8,200})\"""",
      [f'std::string secret("{rnd(20, ALNUM + "#$%")}");'], ['std::string secret("");', 'set_password(get_password())'],
      min_entropy=3.5, validator="secret_value", confidence=0.6)
+# Password-named keys: people choose these values, so they are often single words or short
+# strings that no entropy gate would pass. The key must *end* in the password word
+# (`db_password`, `AdminPassword`, `REACT_APP_PASS`; not `password_field` or `bypass`), and the
+# `password_value` validator drops references, placeholders, labels and field names instead.
+PW_WORDS = r"(?:passw(?:or)?d|passwd|passphrase|pwd|passwort|kennwort|contrase(?:ña|na)|senha|wachtwoord|motdepasse|losenord|salasana|haslo|heslo|parola)"
+# The match starts at the password word, not at the start of the key (a leading identifier run
+# would make every identifier character a match candidate, and cost throughput). The word is
+# preceded by a non-quote (camelCase `AdminPassword`, `db_password`; bare `pass` only after a
+# separator), or quoted on both sides: a word right after an opening quote and not closed
+# (`"Password:",next:"…"`) is the text of another string, and matching it pairs the wrong quotes.
+PW_KEY = (r"""(?:(?:^|[^"'`])""" + PW_WORDS + r"""["']?|(?:^|[^A-Za-z0-9"'`])pass["']?|["'](?:""" + PW_WORDS
+          + r"""|pass)["'])""")
+# `pass` alone is a common English word (passed, compass): only its key-shaped spellings enable
+# the rules, so prose does not pay for them.
+PWKW = ["password", "passwd", "pwd", "passphrase", "_pass", "-pass", ".pass", "pass=", "pass:", "pass =", "pass :",
+        "pass\"", "pass'", "passwort", "kennwort", "contraseña", "contrasena", "senha",
+        "wachtwoord", "motdepasse", "losenord", "salasana", "haslo", "heslo", "parola"]
+rule("generic", "secret.generic.password_quoted", "Password assigned to a quoted literal", "generic_password", PWKW,
+     r"""(?i)""" + PW_KEY + r"""\]?\s*(?:[:=]|:=|=>|\?\?|\|\|)\s*[@rbuf]?\\?["'`](?P<value>[^"'\s\\]{4,200})\\?["'`]""",
+     [f'password = "{rnd(4, string.ascii_lowercase)}{rnd(3, string.ascii_lowercase)}"', 'my_password := "hunter22"',
+      f"'AdminPassword': '{rnd(9, string.ascii_lowercase)}'", f'$db_pass = \\"{rnd(8, string.ascii_lowercase)}\\";'],
+     ['password = "password"', 'password: "Passwort"', 'labels:"Password:",next:"Remember me:"', 'url = "/reset-password":"/auth/x"', 'password = ""', 'password_field = "secretive"', 'bypass = "override"',
+      'password = "${DB_PASSWORD}"', 'password: "<your password>"', "password = 'required'", 'password = "123"',
+      'password: "String"', 'password = "self.pw"'],
+     validator="password_value", confidence=0.6,
+     description="Passwords are chosen by people: no entropy gate, but references, placeholders and labels are rejected.")
+rule("generic", "secret.generic.password_env", "Password in a dotenv, ini or YAML line", "generic_password", PWKW,
+     r"""(?im)^[ \t#;/\-]*(?:export[ \t]+|set[ \t]+)?(?:[A-Za-z0-9_.\-]{0,40}[_.\-])?(?:""" + PW_WORDS + r"""|pass)(?:=|[ \t]*:[ \t]+)(?P<value>[^\s"'`#;,{}\[\]()]{4,200})[ \t]*(?:#.*)?$""",
+     [f"REACT_APP_AUTH_PASSWORD={rnd(9, string.ascii_lowercase)}", f"# SMTP_PASS={rnd(8, string.ascii_lowercase)}",
+      f"Password={rnd(12, string.ascii_lowercase)}", f"  password: {rnd(10, string.ascii_lowercase)}"],
+     ["DB_PASSWORD=$DB_PASSWORD", "password: ${PASSWORD}", "password: !vault |", "password: *default_pw", "PASSWORD=changeme",
+      "password: required", "password: string", "bypass=enabled", "PASSWORD=process.env.PASSWORD"],
+     validator="password_value", confidence=0.5,
+     description="`KEY=value` with no spaces (dotenv, ini) or `key: value` (YAML) where the key ends in a password word.")
+rule("generic", "secret.generic.password_prose", "Password stated in prose", "generic_password",
+     ["password", "passphrase", "passwort", "kennwort", "mot de passe", "contraseña", "contrasena", "senha", "wachtwoord"],
+     r"""(?i)\b(?:pass(?:word|phrase)|passwort|kennwort|mot de passe|contrase(?:ña|na)|senha|wachtwoord)(?:[ \t]+[^\s.!?]{1,24}){0,4}?[ \t]+(?:is|ist|est|es|é|was|would be|will be)\s*:?\s*["'‘“«„`]\s?(?P<value>[^"'’”»“`\s]{4,64})\s?["'’”»“`]""",
+     ["The default password is 'bl00berry'", 'The password for user "svc" is "centipede"', "Das Passwort ist „kaffee42“"],
+     ["The password is 'required'", "The password field is 'hidden' by default", "your password is 'your password'"],
+     validator="password_value", confidence=0.5)
+rule("generic", "secret.generic.password_compare", "Password or secret compared with a literal", "generic_password",
+     PWKW + ["secret", "token", "apikey", "api_key"],
+     r"""(?i)(?:""" + PW_KEY + r"""|(?:secret|token|api_?key)["']?)\s*(?:===?|!==?|\.equals\()\s*["'](?P<value>[^"'\s]{4,200})["']""",
+     ['if creds.Secret != "open-sesame" {', "if password =='logmein':"],
+     ['if token == "null":', 'if password == "":', 'if token_type == "bearer":'], validator="password_value", confidence=0.5)
+rule("generic", "secret.generic.name_value_args", "Credential name and value as adjacent string arguments", "generic_secret", GKW,
+     r"""(?i)["'](?:[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,20})["']\s*,\s*["']{1,2}(?P<value>[^"'\s\\]{8,200})["']""",
+     [f"buildConfigField 'String', 'API_KEY', '\"{h(32)}\"'", f'os.environ.setdefault("SECRET_KEY", "{rnd(40, ALNUM + "!@#%^&*")}")'],
+     ['config.get("API_KEY", "")', 'getenv("API_KEY", "default")', 'put("token", "access_token")'],
+     min_entropy=3.0, validator="secret_value", confidence=0.6,
+     description="`buildConfigField`, `setdefault`, `put`: the name is a string argument and the value follows it.")
+rule("generic", "secret.generic.terraform_default", "Credential as a Terraform variable default", "generic_secret", ["variable"],
+     r"""(?is)variable\s+"[A-Za-z0-9_\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_\-]{0,30}"\s*\{[^}]{0,300}?default\s*=\s*"(?P<value>[^"\s]{8,200})\"""",
+     [f'variable "okta_api_token" {{\n  default = "00{rnd(40, URLSAFE)}"\n}}'],
+     ['variable "api_token" {\n  default = ""\n}', 'variable "api_token" {\n  type = string\n}'],
+     min_entropy=3.0, validator="secret_value", confidence=0.6)
 rule("generic", "secret.generic.xml_config", "Credential in an XML/.NET config attribute", "generic_secret",
      ["password", "secret", "apikey", "token", "connectionString"],
      r"""(?i)<add\s+key\s*=\s*"[A-Za-z0-9_.\-]{0,40}(?:passw(?:or)?d|pwd|secret|api_?key|token)[A-Za-z0-9_.\-]{0,20}"\s+value\s*=\s*"(?P<value>[^"]{6,200})\"""",
@@ -726,6 +799,10 @@ rule("generic", "secret.generic.xml_config", "Credential in an XML/.NET config a
      min_entropy=2.5, validator="secret_value")
 
 # ================================================================ PII
+# Boundaries for grouped digit forms: not glued to a longer run of digit groups on either side
+# (`4111 1111 1111 1111` must not yield a 4-4-4 or 3-3-3 number from its middle).
+GROUP_L = r"(?:^|[^0-9A-Za-z\-.:+(\s]|(?:^|[^0-9\-.:])\s)"
+GROUP_R = r"(?:$|[^0-9A-Za-z\-:\s]|\s(?:[^0-9\s]|$)|\s\s)"
 def luhn_complete(prefix, length):
     while True:
         body = prefix + "".join(R.choice(string.digits) for _ in range(length - len(prefix) - 1))
@@ -776,6 +853,10 @@ rule("bank", "pii.bank.aba_routing", "ABA routing number", "aba_routing", ["rout
      r"(?:^|\D)(?P<value>\d{4}-?\d{4}-?\d|\d{9})(?:\D|$)",
      ["routing number: 021000021", "ABA 0260-0959-3"], ["routing number: 021000022", "021000021"],
      validator="aba_routing", context=r"(?i)routing|\bABA\b|\bRTN\b|transit", context_window=60)
+rule("bank", "pii.bank.aba_routing_micr", "ABA routing number (4-4-1 MICR grouping)", "aba_routing", ["-"],
+     r"(?:^|[^0-9A-Za-z\-.])(?P<value>\d{4}-\d{4}-\d)(?:[^0-9A-Za-z\-]|$)", ["0260-0959-3", "RTN: 0210-0002-1"],
+     ["0260-0959-4", "0260-0959-3-1"], validator="aba_routing", confidence=0.6)
+FILES["bank"][-1]["keywords"] = []
 rule("bank", "pii.bank.us_account", "US bank account number", "us_bank_account", ["account"],
      r"(?i)(?:bank\s+)?account\s*(?:number|no\.?|#)\s*[:#]?\s*(?P<value>\d{8,17})\b",
      ["bank account number: 4456789012"], ["account number: 1234", "account number: 00000000"],
@@ -890,6 +971,12 @@ rule("eu", "pii.pl.pesel", "Polish PESEL", "pl_pesel", ["pesel"], r"(?:^|\D)(?P<
      [f"PESEL: {ps[:-1]}{(int(ps[-1]) + 1) % 10}", f"numer {ps}"], validator="pl_pesel", context=r"(?i)pesel", context_window=40)
 
 
+rule("eu", "pii.pl.pesel_bare", "Polish PESEL (no context)", "pl_pesel", [],
+     r"(?:^|[^0-9A-Za-z\-.,/])(?P<value>\d{11})(?:[^0-9A-Za-z\-/]|[.,](?:\D|$)|$)", [f"{ps}", f"nr {ps}."],
+     [f"{ps[:-1]}{(int(ps[-1]) + 1) % 10}", f"v{ps}", f"{ps}1"], validator="pl_pesel", confidence=0.6,
+     description="Weighted check digit and an encoded birth date: about 2% of random 11-digit numbers pass, few enough to need no context.")
+
+
 def hetu():
     dd, mm, yy = R.randint(1, 28), R.randint(1, 12), R.randint(0, 99)
     z = R.randint(2, 899)
@@ -923,9 +1010,13 @@ rule("eu", "pii.se.personnummer", "Swedish personnummer", "se_personnummer", [],
      r"(?:^|[^0-9A-Za-z\-])(?P<value>(?:19|20)?\d{6}[\-+]\d{4})(?:[^0-9A-Za-z\-]|$)", [f"pnr {pn[:6]}-{pn[6:]}"],
      [f"pnr {pn[:6]}-{pn[6:9]}{(int(pn[9]) + 1) % 10}"], validator="se_personnummer")
 rule("eu", "pii.se.personnummer_full", "Swedish personnummer (12 digits)", "se_personnummer", [],
-     r"(?:^|[^0-9A-Za-z\-.])(?P<value>(?:19|20)\d{10})(?:[^0-9A-Za-z\-]|\.(?:\D|$)|$)", [f"pnr: 19{pn}"],
+     r"(?:^|[^0-9A-Za-z\-.])(?P<value>(?:18|19|20)\d{10})(?:[^0-9A-Za-z\-]|\.(?:\D|$)|$)", [f"pnr: 19{pn}"],
      [f"id 19{pn[:-1]}{(int(pn[-1]) + 1) % 10}", "ts 201513456789"], validator="se_personnummer", confidence=0.6,
      description="Century, a valid date and Luhn: rare enough by chance to need no context.")
+rule("eu", "pii.se.personnummer_bare", "Swedish personnummer (10 digits, no context)", "se_personnummer", [],
+     r"(?:^|[^0-9A-Za-z\-.,/])(?P<value>\d{10})(?:[^0-9A-Za-z\-/]|[.,](?:\D|$)|$)", [pn], [f"{pn[:-1]}{(int(pn[-1]) + 1) % 10}", "1718035200"],
+     validator="se_personnummer", confidence=0.5,
+     description="A valid YYMMDD date and Luhn: under 1% of random 10-digit numbers pass.")
 rule("eu", "pii.se.personnummer_compact", "Swedish personnummer (compact)", "se_personnummer", ["personnummer", "pnr", "person"],
      r"(?:^|\D)(?P<value>(?:1[89]|20)\d{10}|\d{10})(?:\D|$)", [f"personnummer 19{pn}"], [f"order 19{pn}"],
      validator="se_personnummer", context=r"(?i)personnummer|\bpnr\b|personal identity|person", context_window=40)
@@ -953,6 +1044,14 @@ rule("in", "pii.in.aadhaar", "Indian Aadhaar number", "in_aadhaar", ["aadhaar", 
      r"(?:^|[^0-9A-Za-z\-.])(?P<value>[2-9]\d{3} \d{4} \d{4}|[2-9]\d{3}-\d{4}-\d{4}|[2-9]\d{11})(?:[^0-9A-Za-z\-]|$)",
      [f"Aadhaar {aad[:4]} {aad[4:8]} {aad[8:]}", f"aadhaar: {aad}"], [f"Aadhaar {aad[:-1]}{(int(aad[-1]) + 1) % 10}"],
      validator="aadhaar", context=r"(?i)aadhaa?r|\buidai?\b|आधार|unique identification", context_window=60)
+# Grouped 4-4-4 is how the UIDAI prints the number; with Verhoeff (1 in 10) and the grouping, a
+# random look-alike is rare, so this form needs no context word. Bare 12-digit runs still do.
+rule("in", "pii.in.aadhaar_grouped", "Indian Aadhaar number (grouped 4-4-4)", "in_aadhaar", [],
+     GROUP_L + r"(?P<value>[2-9]\d{3} \d{4} \d{4}|[2-9]\d{3}-\d{4}-\d{4}|[2-9]\d{3}:\d{4}:\d{4})" + GROUP_R,
+     [f"ID {aad[:4]} {aad[4:8]} {aad[8:]}", f"{aad[:4]}-{aad[4:8]}-{aad[8:]}", f"{aad[:4]}:{aad[4:8]}:{aad[8:]}"],
+     [f"ID {aad[:4]} {aad[4:8]} {aad[8:11]}{(int(aad[-1]) + 1) % 10}", f"card 4111 {aad[:4]} {aad[4:8]} {aad[8:]}",
+      f"{aad[:4]} {aad[4:8]} {aad[8:]} 1234"],
+     validator="aadhaar", confidence=0.7)
 rule("in", "pii.in.pan", "Indian PAN", "in_pan", [],
      r"(?:^|[^A-Za-z0-9])(?P<value>[A-Z]{3}[PCHFATBLJG][A-Z]\d{4}[A-Z])(?:[^A-Za-z0-9]|$)", ["PAN: ABCPK1234Q"],
      ["PAN: ABCXK1234Q", "ABCDEFGHIJ"], validator="in_pan")
@@ -967,6 +1066,12 @@ rule("intl", "pii.ca.sin", "Canadian SIN", "ca_sin", ["sin", "social insurance",
      r"(?:^|[^0-9A-Za-z\-.])(?P<value>\d{3} \d{3} \d{3}|\d{3}-\d{3}-\d{3})(?:[^0-9A-Za-z\-]|$)", [f"SIN {sn[:3]} {sn[3:6]} {sn[6:]}"],
      [f"SIN {sn[:3]} {sn[3:6]} {sn[6:8]}{(int(sn[8]) + 1) % 10}"], validator="ca_sin",
      context=r"(?i)\bsin\b|social\s+insurance|\bNAS\b|assurance\s+sociale", context_window=60)
+rule("intl", "pii.ca.sin_grouped", "Canadian SIN (grouped 3-3-3)", "ca_sin", [],
+     r"(?:^|[^0-9A-Za-z\-.+/])(?P<value>[1-79]\d{2}-\d{3}-\d{3})(?:[^0-9A-Za-z\-/]|\.(?:\D|$)|$)",
+     [f"{sn[:3]}-{sn[3:6]}-{sn[6:]}", f"no. {sn[:3]}-{sn[3:6]}-{sn[6:]}"],
+     [f"{sn[:3]}-{sn[3:6]}-{sn[6:8]}{(int(sn[8]) + 1) % 10}", f"416-{sn[:3]}-{sn[3:6]}-{sn[6:]}", f"{sn[:3]} {sn[3:6]} {sn[6:]}"],
+     validator="ca_sin", confidence=0.6,
+     description="3-3-3 with dashes plus Luhn needs no context word; with spaces the same digits are a number with thousands separators (fr, sv, ru), so that form keeps its context rule.")
 rule("intl", "pii.ca.sin_bare", "Canadian SIN (no separators)", "ca_sin", ["sin", "social insurance"],
      r"(?:^|\D)(?P<value>\d{9})(?:\D|$)", [f"SIN: {sn}"], [f"order {sn}"], validator="ca_sin",
      context=r"(?i)\bsin\b|social\s+insurance", context_window=40)
@@ -983,7 +1088,7 @@ rule("contact", "pii.email.address", "E-mail address", "email", ["@"],
      ["write to jane.doe@corp-mail.co.uk today", "a@xn--d1acufc.xn--p1ai"],
      ["user@localhost", "@mention in chat", "git@github.com:org/repo.git", "image@2x.png"],
      allow=[r"(?i)^(?:git|noreply|no-reply)@", r"(?i)@\d+x\.(?:png|jpe?g|gif|webp|svg)$", r"(?i)\.(?:png|jpe?g|gif|svg|webp|css|js)$"])
-PHONE_CTX = r"(?i)phone|\btel\b|tel[.:]|telephone|mobile|\bcell\b|\bcall\b|fax|telefon|téléphone|handy|whatsapp|contact|number|\bph\b|ring|sms|text me|reach me|\bnum(?:ber|éro)\b|номер|電話"
+PHONE_CTX = r"(?i)phone|\btel\b|tel[.:]|telephone|mobile|\bcell\b|\bcall\b|fax|telefon|téléphone|handy|whatsapp|contact|\b(?:my|your|his|her|our|their|home|work|office|direct|emergency)\b[^\n.]{0,20}\bnumber\b|\bph\b|ring|sms|text me|reach me|numéro|номер|電話"
 rule("contact", "pii.phone.e164", "Phone number with country code", "phone", ["+"],
      r"(?:^|[^0-9A-Za-z+])(?P<value>\+[1-9]\d{0,2}[ .\-]?(?:\(0?\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,4})(?:[^0-9A-Za-z]|$)",
      ["call +44 20 7946 0958", "+49 30 901820", "Tel: +1 (415) 555-0132", "+14155550132"],
@@ -1000,16 +1105,30 @@ FILES["contact"][-1]["keywords"] = ["phone", "tel", "mobile", "cell", "call", "f
 rule("contact", "pii.phone.us_formatted", "US phone number (formatted)", "phone", ["("],
      r"(?:^|[^0-9A-Za-z])(?P<value>\(\d{3}\)\s?\d{3}-\d{4})(?:[^0-9A-Za-z]|$)", ["reach (415) 555-0199 anytime"],
      ["f(415) 555-01990"], confidence=0.7)
+rule("contact", "pii.phone.nanp_dashed", "North American phone number (3-3-4 with dashes)", "phone", ["-"],
+     r"(?:^|[^0-9A-Za-z\-.+/])(?P<value>(?:1-)?[2-9]\d{2}-[2-9]\d{2}-\d{4})(?:[^0-9A-Za-z\-/]|\.(?:\D|$)|$)",
+     ["US: 415-555-0132", "1-800-555-0199"], ["401-023-2138", "415-555-01321", "2024-555-0132"], validator="nanp", confidence=0.6,
+     description="NANP numbering: area code and exchange start with 2-9; the dashed 3-3-4 form is the North American convention.")
+FILES["contact"][-1]["keywords"] = []
 rule("net", "pii.net.ipv4", "IPv4 address", "ip_address", ["."],
      r"(?:^|[^0-9A-Za-z.\-_/:])(?P<value>(?:\d{1,3}\.){3}\d{1,3})(?:[^0-9A-Za-z.\-_]|\.(?:\s|$)|$)",
-     ["client 203.0.113.42 connected", "ssh root@10.20.30.40"], ["version 1.2.3.4", "v1.2.3.4", "0.0.0.0", "300.1.1.1", "1.2.3.4.5"],
-     validator="ipv4", allow=[r"^\d\.\d\.\d\.\d$"])
+     ["client 203.0.113.42 connected", "ssh root@10.20.30.40", "bind 0.0.0.0"], ["version 1.2.3.4", "v1.2.3.4", "300.1.1.1", "1.2.3.4.5"],
+     validator="ipv4", allow=[r"^[1-9]\.\d\.\d\.\d$|^\d\.[1-9]\.\d\.\d$|^\d\.\d\.[1-9]\.\d$|^\d\.\d\.\d\.[1-9]$"])
 FILES["net"][-1]["keywords"] = []
-FILES["net"][-1]["description"] = "Four single-digit parts (1.2.3.4) are versions or placeholders, and a letter before (v1.2.3.4) rules it out."
+FILES["net"][-1]["description"] = "Four single-digit parts (1.2.3.4) are versions or placeholders (0.0.0.0, the any-address, is not), and a letter before (v1.2.3.4) rules it out."
 rule("net", "pii.net.ipv6", "IPv6 address", "ip_address", [":"],
      r"(?i)(?:^|[^0-9A-Za-z:.\-_])(?P<value>(?:[0-9a-f]{1,4}:){1,7}:?(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?(?:(?:\d{1,3}\.){3}\d{1,3})?|::(?:[0-9a-f]{1,4}:){0,5}(?:[0-9a-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3}))(?:[^0-9A-Za-z:.\-_]|\.(?:\s|$)|$)",
      ["host 2001:db8:85a3::8a2e:370:7334 up", "addr fe80:0:0:0:200:f8ff:fe21:67cf"], ["std::vector", "12:30:45", "a::b"],
      validator="ipv6")
+rule("net", "pii.net.ipv6_prefix", "IPv6 network in CIDR notation", "ip_address", ["::/", ":/"],
+     r"(?i)(?:^|[^0-9A-Za-z:.\-_/])(?P<value>(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}/\d{1,3})(?:[^0-9A-Za-z:.\-_/]|$)",
+     ["route fe80::/10", "::/0", "allow 2001:db8:1::/48"], ["std::/x", "a:b:/99"], validator="ipv6_cidr")
+rule("net", "pii.net.ipv6_loopback", "IPv6 loopback address", "ip_address", ["::1"],
+     r"(?:^|[\s=(\[\"',;])(?P<value>::1)(?:[\s)\]\"',;/]|$)", ["my ip: ::1", "connect [::1]:8080"], ["Foo::1", "x ::12:z"])
+rule("net", "pii.net.ipv6_unspecified", "IPv6 unspecified address (with context)", "ip_address", ["::"],
+     r"(?:^|[\s=(\[\"',;])(?P<value>::)(?:[\s)\]\"',;]|$)", ["listen on ipv6 ::", "src=:: dst=::1"],
+     ["foo :: Int -> Int", "example ::"],
+     context=r"(?i)\bip(?:v6)?\b|address|\baddr\b|\bsrc\b|\bdst\b|\bbind\b|listen|unspecified|any-?address", context_window=32)
 rule("net", "pii.net.mac", "MAC address", "mac_address", [":", "-"],
      r"(?i)(?:^|[^0-9A-Za-z:\-])(?P<value>[0-9a-f]{2}(?:[:\-][0-9a-f]{2}){5})(?:[^0-9A-Za-z:\-]|$)",
      ["MAC 3c:22:fb:9a:10:07"], ["MAC 00:00:00:00:00:00", "time 12:30:45:10:20"], validator="mac")

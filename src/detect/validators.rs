@@ -53,7 +53,8 @@ pub enum Validator {
     Bech32,
     /// Ethereum address: 40 hex digits, not degenerate (no keccak crate: no EIP-55 check).
     EthAddress,
-    /// IPv4 dotted quad with valid octets; not 0.0.0.0, 255.255.255.255 or a leading-zero octet.
+    /// IPv4 dotted quad with valid octets and no leading-zero octet (`0.0.0.0` and the broadcast
+    /// address are addresses too: the labelling policy counts every IP address).
     Ipv4,
     /// IPv6 in full or compressed form (parsed by the standard library).
     Ipv6,
@@ -75,9 +76,16 @@ pub enum Validator {
     SgNric,
     /// Phone number: 8 to 15 digits (E.164 maximum), not one repeated digit.
     Phone,
+    /// North American (NANP) number: area code and exchange start with 2–9, not N11 service codes.
+    Nanp,
+    /// IPv6 address (any form, `::` and `::1` included) with an optional `/0..=128` prefix length.
+    Ipv6Cidr,
     /// A generic secret value: not a reference to a variable, a call or a placeholder, and
     /// mixed enough to be a credential rather than a word.
     SecretValue,
+    /// A value assigned to a password-named key: may be a single word (people choose
+    /// passwords), but not a reference, a placeholder, a type name, a label or a field name.
+    PasswordValue,
 }
 
 impl Validator {
@@ -113,7 +121,10 @@ impl Validator {
             "au_tfn" => Validator::AuTfn,
             "sg_nric" => Validator::SgNric,
             "secret_value" => Validator::SecretValue,
+            "password_value" => Validator::PasswordValue,
             "phone" => Validator::Phone,
+            "nanp" => Validator::Nanp,
+            "ipv6_cidr" => Validator::Ipv6Cidr,
             _ => return None,
         })
     }
@@ -150,7 +161,10 @@ impl Validator {
             Validator::AuTfn => au_tfn(value),
             Validator::SgNric => sg_nric(value),
             Validator::SecretValue => secret_value(value),
+            Validator::PasswordValue => password_value(value),
             Validator::Phone => phone(value),
+            Validator::Nanp => nanp(value),
+            Validator::Ipv6Cidr => ipv6_cidr(value),
         }
     }
 }
@@ -284,6 +298,16 @@ fn b64url_json(seg: &str) -> Option<serde_json::Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// A base64url segment decoded and read as UTF-8 with replacement characters.
+fn b64url_lossy(seg: &str) -> Option<String> {
+    let seg = seg.trim_end_matches('=');
+    if seg.len() > 8192 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(seg).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Two or three dot-separated base64url segments; the header is a JSON object naming `alg`,
 /// and a present payload is a JSON object too.
 pub fn jwt(s: &str) -> bool {
@@ -295,13 +319,18 @@ pub fn jwt(s: &str) -> bool {
     if parts.next().is_some() {
         return false;
     }
-    let Some(serde_json::Value::Object(header)) = b64url_json(h) else {
-        return false;
-    };
-    if !header.get("alg").is_some_and(|a| a.is_string()) {
-        return false;
+    match b64url_json(h) {
+        Some(serde_json::Value::Object(header)) if !header.get("alg").is_some_and(|a| a.is_string()) => return false,
+        Some(serde_json::Value::Object(_)) => {}
+        // A token with a damaged byte (copy-paste, redaction by hand) is still a token: the
+        // header must still read as a JSON object naming `alg`.
+        _ if !b64url_lossy(h).is_some_and(|t| t.starts_with("{\"") && t.contains("\"alg\"")) => return false,
+        _ => {}
     }
-    if !p.is_empty() && !matches!(b64url_json(p), Some(serde_json::Value::Object(_))) {
+    if !p.is_empty()
+        && !matches!(b64url_json(p), Some(serde_json::Value::Object(_)))
+        && !b64url_lossy(p).is_some_and(|t| t.starts_with('{'))
+    {
         return false;
     }
     if let Some(sig) = sig {
@@ -744,7 +773,7 @@ pub fn ipv4(s: &str) -> bool {
         octets[n] = v;
         n += 1;
     }
-    n == 4 && octets != [0, 0, 0, 0] && octets != [255, 255, 255, 255]
+    n == 4
 }
 
 pub fn ipv6(s: &str) -> bool {
@@ -761,6 +790,28 @@ pub fn ipv6(s: &str) -> bool {
         }
         Err(_) => false,
     }
+}
+
+/// `::1`, `fe80::/10`, `::/0`: the forms [`ipv6`] leaves out because bare they look like code
+/// scopes; rules using this one supply the surrounding evidence (a prefix length, a context).
+pub fn ipv6_cidr(s: &str) -> bool {
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    if addr.len() > 45 || !addr.contains("::") && addr.matches(':').count() != 7 {
+        return false;
+    }
+    if let Some(l) = len {
+        if l.is_empty()
+            || l.len() > 3
+            || !l.bytes().all(|b| b.is_ascii_digit())
+            || l.parse::<u32>().map_or(true, |n| n > 128)
+        {
+            return false;
+        }
+    }
+    addr.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
 pub fn mac(s: &str) -> bool {
@@ -824,12 +875,11 @@ pub fn pl_pesel(s: &str) -> bool {
     let yy = d[0] * 10 + d[1];
     let mm = d[2] * 10 + d[3];
     let dd = d[4] * 10 + d[5];
+    // The format also encodes 1800s, 2100s and 2200s births; no living person has those, and
+    // leaving them out cuts the chance that a random 11-digit number passes by more than half.
     let (century, month) = match mm {
         1..=12 => (1900, mm),
-        21..=32 => (2000, mm - 20),
-        41..=52 => (2100, mm - 40),
-        61..=72 => (2200, mm - 60),
-        81..=92 => (1800, mm - 80),
+        21..=32 if yy <= 30 => (2000, mm - 20),
         _ => return false,
     };
     valid_date(century + yy, month, dd)
@@ -907,13 +957,27 @@ pub fn sg_nric(s: &str) -> bool {
             sum += 4;
             b"XWUTRQPNMLK"
         }
+        // M-series FINs (2022): offset 3 and the letters in the reverse order of `KLJNPQRTUWX`.
         b'M' => {
             sum += 3;
-            b"KLJNPQRTUWX"
+            b"XWUTRQPNJLK"
         }
         _ => return false,
     };
     table[(sum % 11) as usize] == b[8]
+}
+
+/// 10 digits after an optional leading country code 1: NXX-NXX-XXXX with N in 2–9, and the
+/// area code not an N11 service code (211, 311 … 911).
+pub fn nanp(s: &str) -> bool {
+    let Some(mut d) = digits(s, 11) else { return false };
+    if d.len() == 11 {
+        if d[0] != 1 {
+            return false;
+        }
+        d.remove(0);
+    }
+    d.len() == 10 && d[0] >= 2 && d[3] >= 2 && !(d[1] == 1 && d[2] == 1) && !all_same(&d)
 }
 
 pub fn phone(s: &str) -> bool {
@@ -923,6 +987,119 @@ pub fn phone(s: &str) -> bool {
     }
 }
 
+/// Words written where a password goes by people who mean no particular password: placeholders,
+/// form labels, schema types, and "password" itself in the languages a corpus is likely to hold
+/// (an i18n file maps `password` to `Passwort`, not to a credential).
+#[rustfmt::skip]
+const NOT_A_PASSWORD: &[&str] = &[
+    "password", "passwd", "pass", "pwd", "passphrase", "passcode", "secret", "changeme", "changeit", "placeholder",
+    "redacted", "removed", "hidden", "masked", "null", "none", "nil", "undefined", "empty", "blank", "true", "false",
+    "yes", "no", "dummy", "example", "sample", "test", "testing", "fake", "foo", "bar", "foobar", "baz", "required",
+    "optional", "notset", "unset", "default", "tbd", "todo", "string", "str", "text", "char", "varchar", "int",
+    "integer", "number", "bool", "boolean", "object", "any", "bytes", "secretstr", "input", "field", "value", "type",
+    "prompt", "ask", "stdin", "env", "environment", "file", "auto", "random", "generated", "login", "username", "user",
+    "passwort", "kennwort", "contraseña", "contrasena", "senha", "wachtwoord", "motdepasse",
+    "lösenord", "losenord", "adgangskode", "passord", "salasana", "hasło", "haslo", "heslo", "parola", "jelszó",
+    "jelszo", "geslo", "lozinka", "parool", "пароль", "パスワード", "密码", "密碼", "비밀번호", "şifre", "sifre",
+];
+
+/// A placeholder, label or type name rather than a value: `Password:`, `String!`, `not-set`,
+/// `your_password`, `a-fake-key`. `lower` is the lower-cased value.
+fn names_no_value(lower: &str) -> bool {
+    let trimmed = lower.trim_end_matches([':', '!', '?', ';', ',', '.', '*']);
+    let squeezed: String = trimmed.chars().filter(|c| !matches!(c, '-' | '_' | ' ')).collect();
+    NOT_A_PASSWORD.contains(&trimmed)
+        || NOT_A_PASSWORD.contains(&squeezed.as_str())
+        || ["your", "enter", "insert", "type"].iter().any(|p| squeezed.starts_with(p))
+        || ["fake", "dummy", "placeholder", "changeme", "example", "sample"].iter().any(|w| squeezed.contains(w))
+}
+
+/// A value of a password-named key. Unlike [`secret_value`] there is no entropy or character
+/// class gate (`blooberry` is a password); instead everything that stands *for* a password is
+/// rejected: references, templates, placeholders and labels, type names, field names.
+pub fn password_value(s: &str) -> bool {
+    let v = s.trim_matches(|c| matches!(c, '"' | '\'' | '`' | '\\'));
+    let n = v.chars().count();
+    if !(4..=200).contains(&n) {
+        return false;
+    }
+    let lower = v.to_lowercase();
+    if names_no_value(&lower) {
+        return false;
+    }
+    // YAML tags and aliases (`!vault`, `*default_pw`), shell and template references, paths,
+    // and the fragments of code a misaligned quote pair yields (`.$p[`, `,next:`).
+    let yaml_ref =
+        v.starts_with(['!', '*', '&']) && v[1..].bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'!');
+    if yaml_ref
+        || v.starts_with(['%', '@', '<', '{', '$', '/', '.', ',', ';', '+', '=', '(', '['])
+        || v.ends_with(['(', '[', '{', ',', ';', '+', '='])
+        || v.contains("${")
+        || v.contains("{{")
+        || v.contains("&lt;")
+        || v.contains("://")
+    {
+        return false;
+    }
+    // A field or route name that mentions the password (`cms_user_password`, `#add-password`).
+    if (lower.contains("passw") || lower.contains("pwd"))
+        && lower.chars().all(|c| c.is_alphabetic() || matches!(c, '_' | '-' | '.' | '/' | '#' | ':'))
+        && lower.contains(['_', '-', '.', '/', '#', ':'])
+    {
+        return false;
+    }
+    // Digits alone need a PIN's length to be more than a count or a port.
+    if v.bytes().all(|b| b.is_ascii_digit()) && n < 6 {
+        return false;
+    }
+    let chars: Vec<char> = v.chars().collect();
+    if chars.iter().all(|&c| c == chars[0])
+        || v.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '_' | '#' | '•'))
+    {
+        return false;
+    }
+    secret_value_refs_ok(v)
+}
+
+/// The reference checks of [`secret_value`] alone: environment lookups, dotted or namespaced
+/// identifiers, calls and subscripts, CONSTANT_CASE configuration names.
+fn secret_value_refs_ok(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    if REFS.iter().any(|r| lower.contains(r)) {
+        return false;
+    }
+    if (v.contains('(') && v.ends_with(')')) || (v.contains('[') && v.ends_with(']')) {
+        return false;
+    }
+    if (v.contains('.') || v.contains("::") || v.contains("->"))
+        && v.split(['.', ':', '-', '>']).filter(|t| !t.is_empty()).all(is_ident)
+    {
+        return false;
+    }
+    !(v.bytes().all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit()) && v.contains('_'))
+}
+
+fn is_ident(t: &str) -> bool {
+    !t.is_empty()
+        && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && t.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+}
+
+const REFS: [&str; 12] = [
+    "os.environ",
+    "process.env",
+    "getenv",
+    "env[",
+    "env.",
+    "environ",
+    "settings.",
+    "config.",
+    "request.",
+    "params[",
+    "secrets.",
+    "vault:",
+];
+
 /// Rejects references and words: `os.environ[...]`, `process.env.X`, `$VAR`, calls, dotted
 /// identifiers, bare lower-case words; accepts values with at least two character classes.
 pub fn secret_value(s: &str) -> bool {
@@ -931,21 +1108,7 @@ pub fn secret_value(s: &str) -> bool {
         return false;
     }
     let lower = v.to_ascii_lowercase();
-    const REFS: [&str; 12] = [
-        "os.environ",
-        "process.env",
-        "getenv",
-        "env[",
-        "env.",
-        "environ",
-        "settings.",
-        "config.",
-        "request.",
-        "params[",
-        "secrets.",
-        "vault:",
-    ];
-    if REFS.iter().any(|r| lower.contains(r)) {
+    if REFS.iter().any(|r| lower.contains(r)) || names_no_value(&v.to_lowercase()) {
         return false;
     }
     // URLs, ARNs, paths, selectors, HTML-escaped templates and UUIDs are identifiers.
@@ -992,14 +1155,17 @@ pub fn secret_value(s: &str) -> bool {
         v.bytes().any(|b| b.is_ascii_lowercase()),
         v.bytes().any(|b| b.is_ascii_uppercase()),
         v.bytes().any(|b| b.is_ascii_digit()),
-        v.bytes().any(|b| !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'-' | b'.')),
+        // Non-ASCII letters (`ñ` in `Contraseña`) are letters, not symbols.
+        v.bytes().any(|b| b.is_ascii() && !b.is_ascii_alphanumeric() && !matches!(b, b'_' | b'-' | b'.')),
     ]
     .iter()
     .filter(|&&x| x)
     .count();
     // Entropy is capped by log2(length), so short passwords get a length-aware gate: at least
-    // 85% of the maximum for their length, never more than 3 bits.
-    let floor = (0.85 * (v.len() as f64).log2()).min(3.0);
+    // 85% of the maximum for their length, never more than 3 bits. Three or four character
+    // classes are evidence of their own (`1qay@WXS????`), so repeats are tolerated more there.
+    let floor =
+        if classes >= 3 { (0.7 * (v.len() as f64).log2()).min(2.6) } else { (0.85 * (v.len() as f64).log2()).min(3.0) };
     classes >= 2 && shannon_entropy(v) >= floor
 }
 
@@ -1164,6 +1330,7 @@ mod tests {
         assert!(!au_tfn("876 543 211"));
         assert!(sg_nric("S1234567D"));
         assert!(!sg_nric("S1234567E"));
+        assert!(sg_nric("M1234567K") && !sg_nric("M1234567L"));
     }
 
     #[test]
@@ -1183,7 +1350,9 @@ mod tests {
     fn network() {
         assert!(ipv4("192.168.10.7"));
         assert!(!ipv4("256.1.1.1"));
-        assert!(!ipv4("0.0.0.0"));
+        assert!(ipv4("0.0.0.0"));
+        assert!(ipv6_cidr("::1") && ipv6_cidr("::") && ipv6_cidr("fe80::/10") && ipv6_cidr("::/0"));
+        assert!(!ipv6_cidr("::/129") && !ipv6_cidr("a:b") && !ipv6_cidr("std::vector"));
         assert!(!ipv4("01.2.3.4"));
         assert!(ipv6("2001:db8:85a3::8a2e:370:7334"));
         assert!(!ipv6("::"));
@@ -1214,6 +1383,8 @@ mod tests {
         assert!(!secret_value("arn:aws:iam::aws:policy/IAMUserChangePassword"));
         assert!(!secret_value("007e65c7-635d-4d54-8294-f360cb8e2e3f"));
         assert!(phone("+44 20 7946 0958"));
+        assert!(nanp("415-555-0132") && nanp("1-800-555-0199"));
+        assert!(!nanp("401-023-2138") && !nanp("911-555-0132") && !nanp("2-800-555-0199"));
         assert!(!phone("+1234"));
     }
 
@@ -1243,6 +1414,68 @@ mod tests {
             let hits: Vec<&str> = hits.into_iter().filter(|id| !id.starts_with("injection.")).collect();
             assert!(hits.is_empty(), "{c:?} fired {hits:?}");
         }
+    }
+
+    #[test]
+    fn password_values() {
+        for ok in
+            ["blooberry", "super$ecret", "1qay@WXS????", "`123QWERasdf", "Secret123", "centipede", "!o2E4vnl3l7Qnd6Z"]
+        {
+            assert!(password_value(ok), "{ok}");
+        }
+        for no in [
+            "password",
+            "Password:",
+            "Passwort",
+            "Contraseña",
+            "String!",
+            "not-set",
+            "your_password",
+            "a-fake-tooshort-key",
+            "somefakekey",
+            "cms_user_password",
+            "#add-password",
+            "${DB_PASSWORD}",
+            "{{ vault_pw }}",
+            "!vault",
+            "*default_pw",
+            "self.password",
+            "DB_PASSWORD",
+            "get_password()",
+            "/en/enterprise-server@3.0/auth",
+            ".$p[",
+            "123",
+            "1234",
+            "xxxxxxxx",
+            "********",
+            "&lt;YOURPASSWORD&gt;",
+            "required",
+        ] {
+            assert!(!password_value(no), "{no}");
+        }
+        // The generic gate keeps its character-class rule; translations are words, not secrets.
+        assert!(!secret_value("Contraseña"));
+        assert!(secret_value("1qay@WXS????"));
+    }
+
+    #[test]
+    fn damaged_jwt_header_still_reads_as_a_token() {
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let mut header = enc(r#"{"alg":"HS256","typ":"JWT"}"#).into_bytes();
+        header[20] = b'E'; // one corrupted byte inside the JSON
+        let t = format!("{}.{}.c2lnbmF0dXJl", String::from_utf8(header).unwrap(), enc(r#"{"sub":"42"}"#));
+        assert!(jwt(&t));
+        assert!(!jwt(&format!("{}.{}.c2ln", enc("not json at all"), enc(r#"{"sub":"42"}"#))));
+    }
+
+    #[test]
+    fn pesel_needs_a_plausible_birth_century() {
+        assert!(pl_pesel("02070803628"));
+        // Same digits shape with an 1800s month code (81-92) and a matching check digit.
+        let body = "0281080362";
+        const W: [u32; 10] = [1, 3, 7, 9, 1, 3, 7, 9, 1, 3];
+        let sum: u32 = body.bytes().zip(W.iter()).map(|(b, w)| (b - b'0') as u32 * w).sum();
+        assert!(!pl_pesel(&format!("{body}{}", (10 - sum % 10) % 10)));
     }
 
     #[test]
