@@ -551,14 +551,7 @@ const PLACEHOLDER_WORDS: [&str; 21] = [
 /// Documentation samples and degenerate placeholders are never secrets.
 pub fn is_placeholder(value: &str) -> bool {
     let v = value.trim_matches(|c| c == '"' || c == '\'');
-    if v.contains("EXAMPLE")
-        || v.contains("${")
-        || v.contains("{{")
-        || v.contains("$(")
-        || v.contains("#{")
-        || python_format_ref(v)
-        || DOC_SAMPLES.iter().any(|d| v.contains(d))
-    {
+    if v.contains("EXAMPLE") || template_ref(v) || python_format_ref(v) || DOC_SAMPLES.iter().any(|d| v.contains(d)) {
         return true;
     }
     let lower = v.to_ascii_lowercase();
@@ -599,6 +592,31 @@ pub fn is_placeholder(value: &str) -> bool {
         }
     }
     false
+}
+
+/// A well-formed template or shell reference: `${NAME}` (with `:-default` and the like),
+/// `{{ name }}`, `$(command)`, `#{expr}`. Only a reference whose opener is followed by a name
+/// and closed counts: a random password that happens to contain `${` or `{{` is still a value.
+fn template_ref(v: &str) -> bool {
+    let name_start = |s: &str| {
+        let s = s.trim_start();
+        s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '.')
+    };
+    let closed = |open: &str, close: &str| {
+        v.match_indices(open).any(|(i, _)| {
+            let rest = &v[i + open.len()..];
+            match rest.find(close) {
+                Some(j) => {
+                    let inner = &rest[..j];
+                    name_start(inner)
+                        && !inner.is_empty()
+                        && inner.bytes().all(|b| (b.is_ascii_graphic() && !b"{}$".contains(&b)) || b == b' ')
+                }
+                None => false,
+            }
+        })
+    };
+    closed("${", "}") || closed("{{", "}}") || closed("$(", ")") || closed("#{", "}")
 }
 
 /// `%(name)s`: a Python format reference, not a value.
@@ -906,6 +924,14 @@ negative_examples = ["12"]
         assert!(is_placeholder("AKIAIOSFODNN7EXAMPLE"));
         assert!(is_placeholder("xxxxxxxxxxxxxxxxxxxxxxxx"));
         assert!(is_placeholder("${API_KEY}"));
+        assert!(is_placeholder("${DB_PASSWORD:-changeme}"));
+        assert!(is_placeholder("{{ vault_db_password }}"));
+        assert!(is_placeholder("$(cat /run/secrets/db)"));
+        assert!(is_placeholder("#{ENV['TOKEN']}"));
+        assert!(is_placeholder("prefix-${SUFFIX}"));
+        // Symbols that merely look like template openers are part of a real value.
+        assert!(!is_placeholder("m{{h}o)p${e]Qz7!"));
+        assert!(!is_placeholder("Tr0ub${4dor&3"));
         assert!(!is_placeholder("ghp_a8Fk2Lq9Zx7Pw3VnR5tY1uI0oP9aS8dF7gH6"));
         assert!(is_placeholder("<password>"));
         assert!(is_placeholder("%(db_password)s"));
