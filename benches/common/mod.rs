@@ -215,8 +215,11 @@ const NEUTRAL_WORDS: &[&str] = &[
     "enjoy",
 ];
 
+/// Makes about `bytes` bytes of one input class from a seed.
+pub type Generator = fn(usize, u64) -> String;
+
 /// The generated input classes of the mixed corpus, each on its own (name, generator).
-pub const CLASSES: &[(&str, fn(usize, u64) -> String)] = &[
+pub const CLASSES: &[(&str, Generator)] = &[
     ("prose", neutral_prose),
     ("trigger_prose", prose),
     ("code", code),
@@ -237,19 +240,19 @@ fn repeat_until(bytes: usize, seed: u64, mut f: impl FnMut(&mut Rng, &mut String
 }
 
 pub fn code(bytes: usize, seed: u64) -> String {
-    repeat_until(bytes, seed, |r, s| push_code(r, s))
+    repeat_until(bytes, seed, push_code)
 }
 pub fn json(bytes: usize, seed: u64) -> String {
-    repeat_until(bytes, seed, |r, s| push_json(r, s))
+    repeat_until(bytes, seed, push_json)
 }
 pub fn logs(bytes: usize, seed: u64) -> String {
-    repeat_until(bytes, seed, |r, s| push_log(r, s))
+    repeat_until(bytes, seed, push_log)
 }
 pub fn lockfile(bytes: usize, seed: u64) -> String {
-    repeat_until(bytes, seed, |r, s| push_lockfile(r, s))
+    repeat_until(bytes, seed, push_lockfile)
 }
 pub fn base64_lines(bytes: usize, seed: u64) -> String {
-    repeat_until(bytes, seed, |r, s| push_base64(r, s))
+    repeat_until(bytes, seed, push_base64)
 }
 /// Config lines with planted (random, non-example) AWS key ids and e-mail addresses, between
 /// ordinary log lines so the density stays realistic (one planted pair per ~4 lines).
