@@ -141,8 +141,11 @@ fn decode_once(p: &Patterns, text: &str, budget: &mut usize) -> Vec<Decoded> {
             push(&mut out, m.start(), m.end(), bytes, "hex");
         }
     }
-    for m in p.url.find_iter(text) {
-        push(&mut out, m.start(), m.end(), percent_decode(m.as_str()), "url");
+    // Every candidate holds `%`: one memchr pass spares a regex pass over text without any.
+    if text.contains('%') {
+        for m in p.url.find_iter(text) {
+            push(&mut out, m.start(), m.end(), percent_decode(m.as_str()), "url");
+        }
     }
     if text.contains('=') {
         for m in p.qp.find_iter(text) {
@@ -283,10 +286,15 @@ const ENGLISH: &[&str] = &[
     "not", "it", "or", "any", "every", "no", "on", "from", "as", "what",
 ];
 
+/// Longest word in [`ENGLISH`].
+const ENGLISH_MAX: usize = 5;
+
 fn english_hits(s: &str) -> usize {
+    // Called on every prose line: words longer than any listed one are skipped before the
+    // comparisons, which are then a few byte compares each.
     s.split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| !w.is_empty())
-        .filter(|w| ENGLISH.iter().any(|e| e.eq_ignore_ascii_case(w)))
+        .filter(|w| !w.is_empty() && w.len() <= ENGLISH_MAX)
+        .filter(|w| ENGLISH.iter().any(|e| e.len() == w.len() && e.eq_ignore_ascii_case(w)))
         .count()
 }
 
@@ -382,6 +390,12 @@ mod tests {
                     3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39 and path /usr/local/share/doc.\n\
                     Token sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
         assert!(decode_layers(text).is_empty(), "{:?}", decode_layers(text));
+    }
+
+    #[test]
+    fn english_word_length_bound_is_exact() {
+        assert_eq!(ENGLISH.iter().map(|w| w.len()).max(), Some(ENGLISH_MAX));
+        assert_eq!(english_hits("The cat and EVERY dog, from Everywhere"), 4);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! context requirements and allowlists then filter. Injection rules run over a normalised copy of
 //! the text whose offsets map back to the original.
 
+pub mod ascii;
 pub mod decode;
 pub mod gitleaks;
 pub mod normalize;
@@ -37,34 +38,66 @@ const WINDOW_RADIUS: usize = 600;
 /// Bytes before a match that `suppress_before` looks at.
 const SUPPRESS_WINDOW: usize = 96;
 
-/// A rule regex compiled on first use. Compilation cannot fail for syntax (checked at load);
+/// A rule regex compiled on first use. Compilation cannot fail for syntax (checked at load for
+/// user rules, by `rules check` in the test suite for the embedded packs);
 /// a pattern over the size limit is reported once and then never matches, and `rules check`
 /// (run by `cargo test`) compiles every rule so such a rule never ships.
+/// Searches of pure-ASCII text use the pattern's ASCII twin (`ascii.rs`), compiled on first
+/// such use, which matches identically there and compiles to a far smaller automaton.
 #[derive(Debug, Clone)]
 struct LazyRegex {
     pattern: String,
     cell: std::sync::OnceLock<Option<(Regex, Option<usize>)>>,
+    /// `None` inside: no usable twin (the pattern is its own), so ASCII text uses `cell`.
+    ascii: std::sync::OnceLock<Option<(Regex, Option<usize>)>>,
+}
+
+/// The index of a regex's value group: `value`, else group 1, else none (the whole match).
+fn value_group(re: &Regex) -> Option<usize> {
+    re.capture_names().position(|n| n == Some("value")).or(if re.captures_len() > 1 { Some(1) } else { None })
 }
 
 impl LazyRegex {
     fn new(pattern: &str) -> Self {
-        LazyRegex { pattern: pattern.to_string(), cell: std::sync::OnceLock::new() }
+        LazyRegex { pattern: pattern.to_string(), cell: std::sync::OnceLock::new(), ascii: std::sync::OnceLock::new() }
     }
 
-    fn regex(&self) -> Option<&Regex> {
-        self.get().map(|(r, _)| r)
+    /// The regex to search `hay` with.
+    fn regex_for(&self, hay: &str) -> Option<&Regex> {
+        self.get_for(hay.is_ascii()).map(|(r, _)| r)
     }
 
-    /// The regex and the index of its value group.
+    /// The regex to search a haystack with (`ascii`: it is pure ASCII) and the index of its
+    /// value group.
+    fn get_for(&self, ascii: bool) -> Option<(&Regex, Option<usize>)> {
+        if ascii {
+            if let Some((r, g)) = self.ascii_twin() {
+                return Some((r, g));
+            }
+        }
+        self.get()
+    }
+
+    fn ascii_twin(&self) -> Option<(&Regex, Option<usize>)> {
+        self.ascii
+            .get_or_init(|| {
+                let t = ascii::twin(&self.pattern)?;
+                let re = RegexBuilder::new(&t.pattern).size_limit(REGEX_SIZE_LIMIT).build().ok()?;
+                ascii::same_groups(&re, &t).then(|| {
+                    let g = value_group(&re);
+                    (re, g)
+                })
+            })
+            .as_ref()
+            .map(|(r, g)| (r, *g))
+    }
+
+    /// The regex as written and the index of its value group.
     fn get(&self) -> Option<(&Regex, Option<usize>)> {
         self.cell
             .get_or_init(|| match RegexBuilder::new(&self.pattern).size_limit(REGEX_SIZE_LIMIT).build() {
                 Ok(re) => {
-                    let group = re.capture_names().position(|n| n == Some("value")).or(if re.captures_len() > 1 {
-                        Some(1)
-                    } else {
-                        None
-                    });
+                    let group = value_group(&re);
                     Some((re, group))
                 }
                 Err(e) => {
@@ -78,20 +111,34 @@ impl LazyRegex {
 }
 
 /// The `RegexSet` of keyword-less rules, compiled on first use.
+/// Like [`LazyRegex`], pure-ASCII text is searched with the set of ASCII twins.
 #[derive(Debug, Clone)]
 struct LazySet {
     patterns: Vec<String>,
     cell: std::sync::OnceLock<Option<RegexSet>>,
+    ascii: std::sync::OnceLock<Option<RegexSet>>,
 }
 
 impl LazySet {
     fn new(patterns: Vec<String>) -> Self {
-        LazySet { patterns, cell: std::sync::OnceLock::new() }
+        LazySet { patterns, cell: std::sync::OnceLock::new(), ascii: std::sync::OnceLock::new() }
     }
 
-    fn get(&self) -> Option<&RegexSet> {
+    /// The set to search a haystack with (`ascii`: it is pure ASCII); pattern indices are the
+    /// same in both.
+    fn get_for(&self, ascii: bool) -> Option<&RegexSet> {
         if self.patterns.is_empty() {
             return None;
+        }
+        if ascii {
+            let twins = self.ascii.get_or_init(|| {
+                let pats: Vec<String> =
+                    self.patterns.iter().map(|p| ascii::twin(p).map_or_else(|| p.clone(), |t| t.pattern)).collect();
+                RegexSetBuilder::new(&pats).size_limit(REGEX_SIZE_LIMIT * 4).build().ok()
+            });
+            if let Some(set) = twins {
+                return Some(set);
+            }
         }
         self.cell
             .get_or_init(|| {
@@ -127,9 +174,9 @@ impl Rule {
     /// Compiles the rule's regex now (if not yet) and says whether it compiles.
     pub fn compiles(&self) -> bool {
         (self.spec.pattern.is_empty() || self.regex.get().is_some())
-            && self.allow.iter().all(|a| a.regex().is_some())
-            && self.context.as_ref().is_none_or(|c| c.regex().is_some())
-            && self.suppress.as_ref().is_none_or(|c| c.regex().is_some())
+            && self.allow.iter().all(|a| a.get().is_some())
+            && self.context.as_ref().is_none_or(|c| c.get().is_some())
+            && self.suppress.as_ref().is_none_or(|c| c.get().is_some())
     }
 
     pub fn id(&self) -> &str {
@@ -190,7 +237,10 @@ impl Detectors {
         let mut files = Vec::new();
         let mut models = Vec::new();
         collect_embedded(&EMBEDDED, &mut files, &mut models);
-        Self::from_files_with_models(files, models)
+        // The embedded packs are fixed at build time and `rules check` (run by `cargo test`)
+        // compiles every one of their regexes, so their syntax is not re-parsed at each start:
+        // that parse was half the start-up of a hook call.
+        Self::load(files, models, Syntax::Trusted)
     }
 
     /// Rules from a directory laid out like `detectors/` (`injection/`, `secrets/`, `pii/`).
@@ -244,6 +294,10 @@ impl Detectors {
         files: Vec<(String, String)>,
         models: Vec<(String, Vec<u8>)>,
     ) -> Result<Self, RuleError> {
+        Self::load(files, models, Syntax::Check)
+    }
+
+    fn load(files: Vec<(String, String)>, models: Vec<(String, Vec<u8>)>, syntax: Syntax) -> Result<Self, RuleError> {
         let mut rules = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (name, text) in &files {
@@ -266,7 +320,7 @@ impl Detectors {
                     }
                     None => None,
                 };
-                rules.push(compile_rule(spec, kind, name, model)?);
+                rules.push(compile_rule(spec, kind, name, model, syntax)?);
             }
         }
         Self::from_rules(rules)
@@ -341,6 +395,8 @@ impl Detectors {
         out: &mut Vec<Match>,
     ) {
         let pf = &self.prefilter[target as usize];
+        // Once per text: every window of an ASCII text is ASCII.
+        let hay_ascii = hay.is_ascii();
         let mut enabled = vec![false; self.rules.len()];
         // Keyword positions per rule (normalised target): the rule's regex then runs only on
         // line-aligned windows around them, which keeps long prose cheap.
@@ -366,7 +422,7 @@ impl Detectors {
                 }
             }
         }
-        if let Some(set) = pf.always_set.get() {
+        if let Some(set) = pf.always_set.get_for(hay_ascii) {
             for i in set.matches(hay).iter() {
                 enabled[pf.always[i]] = true;
             }
@@ -402,18 +458,20 @@ impl Detectors {
                 let Some(sub) = hay.get(base..wend) else {
                     continue;
                 };
-                self.match_rule(idx, sub, base, hay, orig, norm, decoded, out);
+                let ascii = hay_ascii || sub.is_ascii();
+                self.match_rule(idx, sub, ascii, base, hay, orig, norm, decoded, out);
             }
         }
     }
 
-    /// Runs one rule's regex over `sub` (which starts at byte `base` of `hay`) and records
-    /// accepted matches.
+    /// Runs one rule's regex over `sub` (which starts at byte `base` of `hay`; `ascii`: `sub` is
+    /// pure ASCII) and records accepted matches.
     #[allow(clippy::too_many_arguments)]
     fn match_rule(
         &self,
         idx: usize,
         sub: &str,
+        ascii: bool,
         base: usize,
         hay: &str,
         orig: &str,
@@ -423,7 +481,7 @@ impl Detectors {
     ) {
         let rule = &self.rules[idx];
         {
-            let Some((regex, value_group)) = rule.regex.get() else { return };
+            let Some((regex, value_group)) = rule.regex.get_for(ascii) else { return };
             for caps in regex.captures_iter(sub) {
                 let Some(whole) = caps.get(0) else { continue };
                 let m = value_group.and_then(|g| caps.get(g)).unwrap_or(whole);
@@ -436,9 +494,9 @@ impl Detectors {
                 if !accept(rule, value, hay, ws, we) {
                     continue;
                 }
-                if let Some(sup) = rule.suppress.as_ref().and_then(LazyRegex::regex) {
+                if let Some(sup) = &rule.suppress {
                     let a = floor_char(hay, ws.saturating_sub(SUPPRESS_WINDOW));
-                    if hay.get(a..ws).is_some_and(|w| sup.is_match(w)) {
+                    if hay.get(a..ws).is_some_and(|w| sup.regex_for(w).is_some_and(|r| r.is_match(w))) {
                         continue;
                     }
                 }
@@ -488,7 +546,7 @@ impl Detectors {
 
 /// Gates a candidate value: allowlists, placeholders, entropy, validator, context.
 fn accept(rule: &Rule, value: &str, hay: &str, ws: usize, we: usize) -> bool {
-    if rule.allow.iter().filter_map(LazyRegex::regex).any(|a| a.is_match(value)) {
+    if rule.allow.iter().filter_map(|a| a.regex_for(value)).any(|a| a.is_match(value)) {
         return false;
     }
     if rule.kind == FindingKind::Secret && is_placeholder(value) {
@@ -504,12 +562,15 @@ fn accept(rule: &Rule, value: &str, hay: &str, ws: usize, we: usize) -> bool {
             return false;
         }
     }
-    if let Some(ctx) = rule.context.as_ref().and_then(LazyRegex::regex) {
+    if let Some(ctx) = &rule.context {
         let w = rule.spec.context_window;
         let a = floor_char(hay, ws.saturating_sub(w));
         let b = ceil_char(hay, (we + w).min(hay.len()));
-        if !ctx.is_match(&hay[a..b]) {
-            return false;
+        let around = hay.get(a..b).unwrap_or("");
+        if let Some(re) = ctx.regex_for(around) {
+            if !re.is_match(around) {
+                return false;
+            }
         }
     }
     true
@@ -697,7 +758,23 @@ fn models_in(dir: &Path) -> Result<Vec<std::path::PathBuf>, RuleError> {
     Ok(v)
 }
 
-fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str, model: Option<&[u8]>) -> Result<Rule, RuleError> {
+/// Whether rule regexes are syntax-checked at load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    /// Rules from users (a directory, an import): a broken pattern is an error at load.
+    Check,
+    /// The embedded packs, checked by the test suite: a pattern that still failed would be
+    /// logged and never match, and `rules check` reports it.
+    Trusted,
+}
+
+fn compile_rule(
+    spec: RuleSpec,
+    kind: FindingKind,
+    file: &str,
+    model: Option<&[u8]>,
+    syntax: Syntax,
+) -> Result<Rule, RuleError> {
     let invalid = |msg: String| RuleError::Invalid { id: spec.id.clone(), msg };
     if spec.examples.is_empty() || spec.negative_examples.is_empty() {
         return Err(invalid("needs at least one example and one negative_example".into()));
@@ -714,14 +791,18 @@ fn compile_rule(spec: RuleSpec, kind: FindingKind, file: &str, model: Option<&[u
     let target = spec.target_for(kind);
     // Syntax is checked now, so a broken rule fails at load; the (costly) compilation waits for
     // the first text that triggers the rule.
-    regex_syntax::Parser::new().parse(&spec.pattern).map_err(|e| invalid(format!("pattern: {e}")))?;
+    if syntax == Syntax::Check {
+        regex_syntax::Parser::new().parse(&spec.pattern).map_err(|e| invalid(format!("pattern: {e}")))?;
+    }
     let regex = LazyRegex::new(&spec.pattern);
     let validator = match &spec.validator {
         Some(v) => Some(Validator::from_name(v).ok_or_else(|| invalid(format!("unknown validator `{v}`")))?),
         None => None,
     };
     let lazy = |what: &str, p: &str| -> Result<LazyRegex, RuleError> {
-        regex_syntax::Parser::new().parse(p).map_err(|e| invalid(format!("{what}: {e}")))?;
+        if syntax == Syntax::Check {
+            regex_syntax::Parser::new().parse(p).map_err(|e| invalid(format!("{what}: {e}")))?;
+        }
         Ok(LazyRegex::new(p))
     };
     let allow = spec.allow.iter().map(|a| lazy("allow", a)).collect::<Result<Vec<_>, _>>()?;
@@ -807,6 +888,10 @@ mod tests {
         assert!(!d.rules().is_empty());
         let mut failures = Vec::new();
         for (idx, r) in d.rules().iter().enumerate() {
+            // The embedded packs skip the syntax check at load: every pattern must compile here.
+            if !r.compiles() {
+                failures.push(format!("{}: pattern does not compile", r.id()));
+            }
             for ex in &r.spec.examples {
                 if !d.scan(ex).iter().any(|m| m.rule == idx) {
                     failures.push(format!("{}: example does not fire: {:?}", r.id(), ex));

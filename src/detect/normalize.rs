@@ -162,6 +162,7 @@ impl Normalized {
     }
 
     /// Pass 1: per-character folding. Whitespace is kept as is (one unit per char).
+    #[inline(never)]
     fn fold_chars(&mut self, orig: &str) -> Vec<Unit> {
         let mut out: Vec<Unit> = Vec::with_capacity(orig.len());
         // Start index in `out` of an open right-to-left override.
@@ -265,6 +266,7 @@ impl Normalized {
     /// Pass 2: `i g n o r e`, `i.g.n.o.r.e`, `i-g-n-o-r-e` → `ignore` when at least four single
     /// characters alternate with one identical separator. Wider gaps (two spaces) end a run, so
     /// words of a letter-spaced sentence stay apart.
+    #[inline(never)]
     fn collapse_spacing(&mut self, units: Vec<Unit>) -> Vec<Unit> {
         const MIN_RUN: usize = 4;
         let is_sep = |c: char| matches!(c, ' ' | '.' | '-' | '_' | '*' | '|' | '/' | '·' | '•' | '+');
@@ -352,6 +354,7 @@ impl Normalized {
     }
 
     /// Pass 4: per word, confusable skeletons and leetspeak.
+    #[inline(never)]
     fn fold_words(&mut self, mut units: Vec<Unit>) -> Vec<Unit> {
         let latin_total = units.iter().filter(|u| u.c.is_ascii_alphabetic()).count();
         let other_total = units.iter().filter(|u| u.c.is_alphabetic() && !u.c.is_ascii()).count();
@@ -368,6 +371,12 @@ impl Normalized {
                 j += 1;
             }
             if let Some(word) = units.get_mut(i..j) {
+                // Plain ASCII-letter words, most of any text, have no look-alike to fold (every
+                // confusable is non-ASCII) and no digit to read as leetspeak.
+                if word.iter().all(|u| u.c.is_ascii_alphabetic()) {
+                    i = j;
+                    continue;
+                }
                 let ascii_letters = word.iter().filter(|u| u.c.is_ascii_alphabetic()).count();
                 let conf = word.iter().filter(|u| confusable(u.c).is_some()).count();
                 let other = word.iter().filter(|u| u.c.is_alphabetic() && !u.c.is_ascii()).count();
@@ -432,6 +441,7 @@ fn is_combining(c: char) -> bool {
 }
 
 /// Pass 3: whitespace runs become one space, or one newline when the run held a line break.
+#[inline(never)]
 fn collapse_whitespace(units: Vec<Unit>) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::with_capacity(units.len());
     let mut pending: Option<Unit> = None;

@@ -108,18 +108,27 @@ impl Scorer {
 
     /// Logit of one sentence (normalised, lower-case text). `None` under two tokens.
     pub fn logit(&self, sentence: &str, buf: &mut Vec<u32>) -> Option<f32> {
+        self.logit_with(sentence, buf, &mut Vec::new())
+    }
+
+    /// [`Scorer::logit`] with a caller-owned token buffer, reused across the sentences of a text.
+    #[inline(never)]
+    fn logit_with<'t>(&self, sentence: &'t str, buf: &mut Vec<u32>, toks: &mut Vec<&'t str>) -> Option<f32> {
         buf.clear();
-        let toks: Vec<&str> = sentence
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|t| !t.is_empty())
-            .take(self.max_tokens)
-            .collect();
+        toks.clear();
+        toks.extend(
+            sentence
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .filter(|t| !t.is_empty())
+                .take(self.max_tokens),
+        );
+        let toks = &toks[..];
         if toks.len() < 2 {
             return None;
         }
         let first = toks.first().copied().unwrap_or("");
         buf.push(fnv_feed(fnv_feed(FNV_OFFSET, b"f:"), first.as_bytes()) % self.dim);
-        for t in &toks {
+        for t in toks {
             buf.push(fnv_feed(fnv_feed(FNV_OFFSET, b"w:"), t.as_bytes()) % self.dim);
         }
         for pair in toks.windows(2) {
@@ -148,9 +157,10 @@ impl Scorer {
     pub fn hits(&self, text: &str) -> Vec<Hit> {
         let mut out = Vec::new();
         let mut buf = Vec::new();
+        let mut toks = Vec::new();
         for (s, e) in sentence_spans(text) {
             let Some(sent) = text.get(s..e) else { continue };
-            if let Some(z) = self.logit(sent, &mut buf) {
+            if let Some(z) = self.logit_with(sent, &mut buf, &mut toks) {
                 if z >= self.threshold {
                     out.push(Hit { start: s, end: e, prob: 1.0 / (1.0 + (-z).exp()) });
                 }
@@ -162,6 +172,7 @@ impl Scorer {
 
 /// Sentence spans: split after `.!?。！？` followed by whitespace, at line breaks, table-cell bars
 /// and tabs; trimmed.
+#[inline(never)]
 pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut start = 0;
