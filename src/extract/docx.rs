@@ -338,6 +338,9 @@ impl Styles {
                 Ev::Eof => break,
                 Ev::Start(e) if e.ns == Ns::W => match e.local.as_str() {
                     "docDefaults" => in_defaults = true,
+                    // Hundreds of defaults for styles the document does not define: no text,
+                    // no visibility.
+                    "latentStyles" => r.skip_element()?,
                     "style" => {
                         let id = e.attr_ns(Ns::W, "styleId").unwrap_or("").to_string();
                         let para = e.attr_ns(Ns::W, "type") == Some("paragraph");
