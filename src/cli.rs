@@ -449,9 +449,16 @@ fn extract(ctx: &Ctx, file: &Path, format: ExtractFormat) -> Result<ExitStatus> 
                 .filter(|s| s.visibility.is_hidden())
                 .map(|s| serde_json::json!({"start": s.start, "end": s.end, "visibility": s.visibility, "location": s.origin, "text": &ex.text[s.start..s.end]}))
                 .collect();
+            // Page furniture is seen by a reader and scanned, but is not body text: listed apart.
+            let furniture: Vec<serde_json::Value> = ex
+                .spans
+                .iter()
+                .filter(|s| s.furniture && s.visibility.is_visible())
+                .map(|s| serde_json::json!({"start": s.start, "end": s.end, "location": s.origin, "text": &ex.text[s.start..s.end]}))
+                .collect();
             let v = serde_json::json!({
                 "path": file.display().to_string(), "kind": kind, "visible_text": ex.visible_text(),
-                "hidden": hidden, "signals": ex.signals, "spans": ex.spans.len(),
+                "hidden": hidden, "furniture": furniture, "signals": ex.signals, "spans": ex.spans.len(),
             });
             serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;

@@ -219,11 +219,21 @@ pub struct Span {
     /// The font had no usable Unicode mapping: the text may be garbage.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unmapped_font: bool,
+    /// Page furniture (DOCX headers and footers): a reader sees it, so it is scanned and counts
+    /// as visible (never as hidden), but it repeats on every page and is noise in a knowledge
+    /// base, so it is kept out of the body text that is printed, chunked and indexed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub furniture: bool,
 }
 
 impl Span {
     pub fn range(&self) -> Range<usize> {
         self.start..self.end
+    }
+
+    /// Whether the span belongs to the body text a reader sees (visible, not page furniture).
+    pub fn is_body(&self) -> bool {
+        self.visibility.is_visible() && !self.furniture
     }
 }
 
@@ -291,6 +301,18 @@ impl Extracted {
     }
 
     pub fn push_flagged(&mut self, s: &str, visibility: Visibility, origin: &Origin, unmapped_font: bool) {
+        self.push_span(s, visibility, origin, unmapped_font, false)
+    }
+
+    /// Append `s` with every span attribute given, merging with the previous span when all match.
+    pub fn push_span(
+        &mut self,
+        s: &str,
+        visibility: Visibility,
+        origin: &Origin,
+        unmapped_font: bool,
+        furniture: bool,
+    ) {
         if s.is_empty() {
             return;
         }
@@ -301,13 +323,14 @@ impl Extracted {
             if last.end == start
                 && last.visibility == visibility
                 && last.unmapped_font == unmapped_font
+                && last.furniture == furniture
                 && &last.origin == origin
             {
                 last.end = end;
                 return;
             }
         }
-        self.spans.push(Span { start, end, visibility, origin: origin.clone(), unmapped_font });
+        self.spans.push(Span { start, end, visibility, origin: origin.clone(), unmapped_font, furniture });
     }
 
     /// Append a visible separator that belongs to no span (a newline between blocks).
@@ -361,7 +384,27 @@ impl Extracted {
         self.spans_overlapping(range).next().map(|s| &s.origin)
     }
 
-    /// The text a reader sees: every byte not inside a hidden span.
+    /// Marks all text from byte `from` on as page furniture; a span that merged across `from`
+    /// is split there so nothing before it changes.
+    pub fn mark_furniture_from(&mut self, from: usize) {
+        let mut first = self.spans.partition_point(|s| s.end <= from);
+        if let Some(sp) = self.spans.get_mut(first) {
+            if sp.start < from && self.text.is_char_boundary(from) {
+                let mut tail = sp.clone();
+                sp.end = from;
+                tail.start = from;
+                first += 1;
+                self.spans.insert(first, tail);
+            } else if sp.start < from {
+                first += 1;
+            }
+        }
+        for sp in self.spans.iter_mut().skip(first) {
+            sp.furniture = true;
+        }
+    }
+
+    /// The body text a reader sees: every byte not inside a hidden or page-furniture span.
     pub fn visible_text(&self) -> String {
         let mut out = String::with_capacity(self.text.len());
         let mut pos = 0;
@@ -369,7 +412,7 @@ impl Extracted {
             if sp.start > pos {
                 out.push_str(&self.text[pos..sp.start]);
             }
-            if sp.visibility.is_visible() {
+            if sp.is_body() {
                 out.push_str(&self.text[sp.start..sp.end]);
             }
             pos = sp.end;
@@ -565,4 +608,25 @@ pub struct Provenance {
     pub extractor: String,
     pub ruleset_digest: String,
     pub tool_version: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn furniture_is_scanned_text_but_not_body_text() {
+        let mut ex = Extracted::new();
+        let o = Origin::part("a");
+        ex.push("body ", Visibility::VISIBLE, &o);
+        // Same visibility and origin: merges into the body span, so marking must split it.
+        ex.push("footer", Visibility::VISIBLE, &o);
+        ex.mark_furniture_from(5);
+        assert_eq!(ex.text, "body footer");
+        assert_eq!(ex.visible_text(), "body ");
+        assert!(ex.visibility_of(5..11).is_visible(), "furniture is not hidden");
+        assert_eq!(ex.spans.len(), 2);
+        assert!(!ex.spans[0].furniture && ex.spans[1].furniture);
+        ex.check_invariants().unwrap();
+    }
 }

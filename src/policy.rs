@@ -219,7 +219,7 @@ pub struct Sanitized {
 }
 
 /// Visible text of `ex` with each redaction range replaced by its token. Overlapping ranges
-/// merge (the first token wins); hidden spans are dropped.
+/// merge (the first token wins); hidden and page-furniture spans are dropped.
 pub fn sanitize(ex: &Extracted, redactions: &[(usize, usize, String)]) -> Sanitized {
     let mut red: Vec<&(usize, usize, String)> = redactions.iter().collect();
     red.sort_by_key(|r| (r.0, std::cmp::Reverse(r.1)));
@@ -242,7 +242,7 @@ pub fn sanitize(ex: &Extracted, redactions: &[(usize, usize, String)]) -> Saniti
         if sp.start > pos {
             segments.push((pos, sp.start, None));
         }
-        if sp.visibility.is_visible() {
+        if sp.is_body() {
             segments.push((sp.start, sp.end, sp.origin.page));
         }
         pos = sp.end;

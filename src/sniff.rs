@@ -3,7 +3,9 @@
 //! The allowlist is PDF, DOCX, HTML and plain text/Markdown. Magic bytes decide; the extension
 //! is a claim that must agree. An executable or ZIP named `.pdf`, a PDF with a ZIP appended
 //! (polyglot), an encrypted Office container and anything unknown are rejected with a typed
-//! reason before any parser sees them.
+//! reason before any parser sees them. A ZIP named like a Word document but cut off before its
+//! central directory is the exception: its members cannot be listed, so it goes to the DOCX
+//! reader, which rejects it as damaged (unextractable) with the exact fault.
 
 use crate::model::{DocKind, Reason};
 use memchr::memmem;
@@ -47,6 +49,13 @@ fn has_zip_tail(bytes: &[u8]) -> bool {
     memmem::rfind(tail, b"PK\x05\x06").is_some() && memmem::find(bytes, b"PK\x03\x04").is_some()
 }
 
+/// The ZIP end-of-central-directory record sits within the last 64 KiB + 22 bytes (comment
+/// length is 16 bits); a truncated archive has none.
+fn has_zip_end_record(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(0xFFFF + 22)..];
+    memmem::rfind(tail, b"PK\x05\x06").is_some()
+}
+
 fn looks_html(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(4096)];
     let s = String::from_utf8_lossy(head).to_ascii_lowercase();
@@ -69,6 +78,10 @@ pub fn sniff(bytes: &[u8], ext: Option<&str>) -> Sniffed {
         Some(DocKind::Pdf)
     } else if is_zip(bytes) {
         if memmem::find(bytes, b"[Content_Types].xml").is_some() && memmem::find(bytes, b"word/").is_some() {
+            Some(DocKind::Docx)
+        } else if claim == Some(DocKind::Docx) && !has_zip_end_record(bytes) {
+            // A cut-off archive has no member list, so what it holds cannot be checked: it is a
+            // damaged Word document, and the DOCX reader rejects it with the exact damage.
             Some(DocKind::Docx)
         } else {
             return reject(
@@ -158,6 +171,24 @@ mod tests {
         assert!(matches!(kind(b"%PDF-1.4 body", "docx"), Sniffed::Reject { reason: Reason::TypeMismatch, .. }));
         assert!(matches!(kind(b"just text", "pdf"), Sniffed::Reject { reason: Reason::TypeMismatch, .. }));
         assert!(matches!(kind(b"just text", "exe"), Sniffed::Reject { reason: Reason::UnsupportedType, .. }));
+    }
+
+    #[test]
+    fn truncated_word_archive_goes_to_the_docx_reader() {
+        // A local header and part of a member, cut off before the central directory.
+        let mut cut = b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec();
+        cut.extend_from_slice(&[0u8; 16]);
+        cut.extend_from_slice(b"[Content_Types].xml\x01\x02\x03");
+        assert_eq!(kind(&cut, "docx"), Sniffed::Accept(DocKind::Docx));
+        let budget_limits = crate::limits::Limits::default();
+        let budget = crate::limits::Budget::new(&budget_limits);
+        let err = crate::extract::extract(DocKind::Docx, &cut, &budget).unwrap_err();
+        assert_eq!(err.reason(), Reason::Unextractable, "{err}");
+        // Named as something else it is still a type mismatch; complete non-Word ZIPs too.
+        assert!(matches!(kind(&cut, "pdf"), Sniffed::Reject { reason: Reason::TypeMismatch, .. }));
+        let mut whole = cut.clone();
+        whole.extend_from_slice(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
+        assert!(matches!(kind(&whole, "docx"), Sniffed::Reject { reason: Reason::TypeMismatch, .. }));
     }
 
     #[test]

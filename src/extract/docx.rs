@@ -5,8 +5,14 @@
 //! `[Content_Types].xml` and the relationship parts, never by hard-coded names, and elements are
 //! matched on namespace + local name so transitional and Strict OOXML read the same.
 //!
-//! Visible output: body paragraphs, tables, text boxes, field results, insertions, footnotes,
-//! endnotes, headers, footers and altChunk content. Hidden spans: vanished runs, low-contrast and
+//! Body text: paragraphs, tables, text boxes, field results, insertions, footnotes, endnotes and
+//! altChunk content (HTML chunks through [`crate::extract::html`], so their CSS hiding counts).
+//! Headers and footers, text boxes inside them included, are page furniture
+//! ([`crate::model::Span::furniture`]): a reader sees them, so they are scanned and a finding in
+//! them is a visible one (never the hidden-channel escalation), but they repeat on every page and
+//! would be noise in a knowledge base, so they are left out of the body text that `extract`
+//! prints and that is chunked and indexed. Text boxes in the body are ordinary body content.
+//! Hidden spans: vanished runs, low-contrast and
 //! tiny runs (resolved through docDefaults, the paragraph style chain, the character style chain
 //! and direct formatting), tracked deletions, field instructions, comments, alt text, document
 //! properties, custom XML, `mc:Fallback` duplicates and embedded documents. Macros and external
@@ -332,6 +338,9 @@ impl Styles {
                 Ev::Eof => break,
                 Ev::Start(e) if e.ns == Ns::W => match e.local.as_str() {
                     "docDefaults" => in_defaults = true,
+                    // Hundreds of defaults for styles the document does not define: no text,
+                    // no visibility.
+                    "latentStyles" => r.skip_element()?,
                     "style" => {
                         let id = e.attr_ns(Ns::W, "styleId").unwrap_or("").to_string();
                         let para = e.attr_ns(Ns::W, "type") == Some("paragraph");
@@ -662,7 +671,7 @@ fn append_nested(out: &mut Extracted, child: Extracted, part: &str, extra: Visib
             out.push_separator(gap);
         }
         if let Some(t) = child.text.get(sp.start..sp.end) {
-            out.push_flagged(t, sp.visibility.union(extra), &prefix(&sp.origin), sp.unmapped_font);
+            out.push_span(t, sp.visibility.union(extra), &prefix(&sp.origin), sp.unmapped_font, sp.furniture);
         }
         pos = sp.end;
     }
@@ -682,40 +691,6 @@ fn append_nested(out: &mut Extracted, child: Extracted, part: &str, extra: Visib
         out.signal(s.kind, s.detail, prefix(&s.origin));
     }
     out.paragraph_break();
-}
-
-/// Crude tag stripper used when the HTML extractor is unavailable for an altChunk. Linear:
-/// the lower-cased copy is made once (ASCII lower-casing keeps byte offsets).
-fn strip_html(s: &str) -> String {
-    let lower = s.to_ascii_lowercase();
-    let mut out = String::with_capacity(s.len() / 2);
-    let mut pos = 0;
-    while let Some(rel) = lower.get(pos..).and_then(|r| r.find('<')) {
-        let lt = pos + rel;
-        out.push_str(s.get(pos..lt).unwrap_or(""));
-        let rest = lower.get(lt..).unwrap_or("");
-        // Skip the bodies of script and style elements entirely.
-        let body_end = ["script", "style"].iter().find_map(|tag| {
-            if rest.get(1..).is_some_and(|r| r.starts_with(tag)) {
-                let close = format!("</{tag}");
-                Some(rest.find(&close).map_or(lower.len(), |j| lt + j + close.len()))
-            } else {
-                None
-            }
-        });
-        let from = body_end.unwrap_or(lt);
-        match lower.get(from..).and_then(|r| r.find('>')) {
-            Some(j) => {
-                out.push(' ');
-                pos = from + j + 1;
-            }
-            None => {
-                pos = s.len();
-            }
-        }
-    }
-    out.push_str(s.get(pos..).unwrap_or(""));
-    out.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
 }
 
 fn is_nested_error_fatal(e: &ExtractError) -> bool {
@@ -810,7 +785,11 @@ impl<'a, 'b> Package<'a, 'b> {
                     _ => Visibility::VISIBLE,
                 };
                 let prels = self.rels_of(&r.target)?;
+                let from = self.out.text.len();
                 self.walk(&r.target, &prels, vis)?;
+                if matches!(kind, "header" | "footer") {
+                    self.out.mark_furniture_from(from);
+                }
             }
         }
 
@@ -983,15 +962,9 @@ impl<'a, 'b> Package<'a, 'b> {
         let child = if bytes.starts_with(b"PK\x03\x04") {
             extract_nested_docx(&bytes, &nested)
         } else if ct.contains("html") || target.to_ascii_lowercase().contains(".htm") {
-            match crate::extract::html::extract(&bytes, &nested) {
-                Err(ExtractError::Unsupported(_)) => {
-                    let s = crate::extract::text::decode_lossy(&bytes, None);
-                    let mut x = Extracted::new();
-                    x.push(&strip_html(&s), Visibility::VISIBLE, &Origin::default());
-                    Ok(x)
-                }
-                other => other,
-            }
+            // The real HTML extractor, never a simpler stripper: Word renders the chunk as a
+            // browser would, and a second, cruder parser would be a smuggling channel.
+            crate::extract::html::extract(&bytes, &nested)
         } else {
             let s = crate::extract::text::decode_lossy(&bytes, None);
             let mut x = Extracted::new();
@@ -1001,7 +974,12 @@ impl<'a, 'b> Package<'a, 'b> {
         match child {
             Ok(c) => append_nested(&mut self.out, c, target, Visibility::VISIBLE),
             Err(e) if is_nested_error_fatal(&e) => return Err(e),
-            Err(_) => {}
+            // Word may still render what we cannot read: report it rather than drop it silently.
+            Err(e) => self.out.signal(
+                SignalKind::EmbeddedFile,
+                format!("unreadable altChunk part ({})", e.reason().as_str()),
+                Origin::part(target),
+            ),
         }
         Ok(())
     }
@@ -1721,7 +1699,12 @@ mod tests {
         let comments = format!(
             r#"<w:comments xmlns:w="{W}"><w:comment w:id="0"><w:p><w:r><w:t>comment text</w:t></w:r></w:p></w:comment></w:comments>"#
         );
-        let header = format!(r#"<w:hdr xmlns:w="{W}"><w:p><w:r><w:t>header text</w:t></w:r></w:p></w:hdr>"#);
+        let header = format!(
+            r#"<w:hdr xmlns:w="{W}"><w:p><w:r><w:t>header text</w:t></w:r><w:r><w:pict><w:txbxContent><w:p><w:r><w:t>header box</w:t></w:r></w:p></w:txbxContent></w:pict></w:r></w:p></w:hdr>"#
+        );
+        let footer = format!(
+            r#"<w:ftr xmlns:w="{W}"><w:p><w:r><w:t>footer text</w:t></w:r><w:r><w:rPr><w:vanish/></w:rPr><w:t>vanished footer</w:t></w:r></w:p></w:ftr>"#
+        );
         let core = r#"<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>property text</dc:description><cp:revision>3</cp:revision></cp:coreProperties>"#;
         let custom = r#"<root><field>custom xml text</field></root>"#;
         let d = package(
@@ -1730,6 +1713,7 @@ mod tests {
                 ("word/footnotes.xml", &notes),
                 ("word/comments.xml", &comments),
                 ("word/header1.xml", &header),
+                ("word/footer1.xml", &footer),
                 ("docProps/core.xml", core),
                 ("customXml/item1.xml", custom),
             ],
@@ -1737,6 +1721,7 @@ mod tests {
                 ("rId1", "footnotes", "footnotes.xml"),
                 ("rId2", "comments", "comments.xml"),
                 ("rId3", "header", "header1.xml"),
+                ("rId6", "footer", "footer1.xml"),
                 ("rId4", "attachedTemplate", "http://example.invalid/t.dotm"),
                 ("rId5", "hyperlink", "http://example.invalid/"),
             ],
@@ -1744,7 +1729,16 @@ mod tests {
         let x = run(&d).unwrap();
         let v = x.visible_text();
         assert!(v.contains("main body[1]"), "{v:?}");
-        assert!(v.contains("[1]note text") && v.contains("header text"));
+        assert!(v.contains("[1]note text"), "{v:?}");
+        // Headers and footers (and their text boxes) are page furniture: scanned as visible
+        // text, never hidden, but not body text. A hidden run in a footer stays hidden.
+        for furniture in ["header text", "header box", "footer text"] {
+            assert!(!v.contains(furniture), "{furniture} in body text {v:?}");
+            assert!(vis_of(&x, furniture).is_visible(), "{furniture} must not count as hidden");
+            let i = x.text.find(furniture).unwrap();
+            assert!(x.spans_overlapping(i..i + 1).all(|sp| sp.furniture));
+        }
+        assert!(vis_of(&x, "vanished footer").contains(Hidden::VanishedRun));
         assert!(!x.text.contains("SEPARATOR"));
         assert!(vis_of(&x, "comment text").contains(Hidden::Comment));
         assert!(vis_of(&x, "property text").contains(Hidden::Metadata));
@@ -1801,7 +1795,8 @@ mod tests {
     fn nested_documents_and_alt_chunks() {
         let inner = package(&doc_xml("<w:p><w:r><w:t>inner words</w:t></w:r></w:p>"), &[], &[]);
         let body = r#"<w:p><w:r><w:t>outer words</w:t></w:r></w:p><w:altChunk r:id="rIdA"/>"#;
-        let html = "<html><body><p>chunk words</p><script>nope()</script></body></html>";
+        let html = "<html><head><style>.x{display:none}</style></head><body><p>chunk words</p>\
+            <div style=\"display:none\">tucked away</div><p class=x>aside words</p><script>nope()</script></body></html>";
         let mut ms = vec![];
         let outer = package(&doc_xml(body), &[("word/chunk.htm", html)], &[("rIdA", "aFChunk", "chunk.htm")]);
         // Re-pack with the binary nested package under word/embeddings.
@@ -1818,6 +1813,10 @@ mod tests {
         let x = run(&a).unwrap();
         let v = x.visible_text();
         assert!(v.contains("outer words") && v.contains("chunk words"), "{v:?}");
+        // The chunk goes through the HTML extractor: its CSS hiding is seen, nothing is lost.
+        assert!(vis_of(&x, "tucked away").contains(Hidden::CssHidden));
+        assert!(vis_of(&x, "aside words").contains(Hidden::CssHidden));
+        assert!(!v.contains("tucked away") && !v.contains("aside words"), "{v:?}");
         assert!(!v.contains("nope") && !v.contains("inner words"));
         assert!(vis_of(&x, "inner words").contains(Hidden::Attachment));
 
@@ -1909,19 +1908,6 @@ mod tests {
         assert!(vis_of(&x, "anchored nearby").is_visible());
         assert!(vml_style_off_page("left:-20in"));
         assert!(!vml_style_off_page("margin-left:-5.4pt;width:3in"));
-    }
-
-    #[test]
-    fn html_fallback_strips_tags_and_scripts() {
-        assert_eq!(
-            strip_html("<p>a &amp; b</p><SCRIPT>x()</script><style>p{}</style>c")
-                .split_whitespace()
-                .collect::<Vec<_>>(),
-            ["a", "&", "b", "c"]
-        );
-        assert_eq!(strip_html("text <unclosed").trim(), "text");
-        let many = "<script>x</script>".repeat(20_000);
-        assert!(strip_html(&many).trim().is_empty());
     }
 
     #[test]

@@ -81,9 +81,19 @@ pub fn extract(bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError>
     extract_str(&text, budget)
 }
 
-/// Decodes by BOM, then a `<meta>` charset in the first 1024 bytes, then UTF-8, then detection.
+/// How far a document that is not UTF-8 is searched for a late `<meta>` charset.
+const LATE_META_SCAN: usize = 64 * 1024;
+
+/// Decodes by BOM, then a `<meta>` charset in the first 1024 bytes, then UTF-8, then a `<meta>`
+/// charset further on, then detection.
 pub fn decode(bytes: &[u8]) -> String {
-    let hint = prescan_charset(bytes.get(..bytes.len().min(1024)).unwrap_or(bytes));
+    let mut hint = prescan_charset(bytes.get(..bytes.len().min(1024)).unwrap_or(bytes));
+    if hint.is_none() && encoding_rs::Encoding::for_bom(bytes).is_none() && std::str::from_utf8(bytes).is_err() {
+        // Browsers switch to a charset declared by a <meta> they meet later while parsing (the
+        // HTML "change the encoding" step), so such a declaration beats statistical detection,
+        // which also costs more than parsing the whole page.
+        hint = prescan_charset(bytes.get(..bytes.len().min(LATE_META_SCAN)).unwrap_or(bytes));
+    }
     text::decode_lossy(bytes, hint)
 }
 
@@ -1211,6 +1221,21 @@ mod tests {
     fn assert_visible(body: &str, text: &str) {
         let x = ex(&doc(body));
         assert!(x.visible_text().contains(text), "{body}: {text:?} not visible in {:?}", x.visible_text());
+    }
+
+    #[test]
+    fn late_meta_charset_beats_detection() {
+        // The declaration sits past the 1024-byte prescan window; browsers still honour it.
+        let mut doc = b"<html><head><!--".to_vec();
+        doc.extend(std::iter::repeat_n(b'.', 2000));
+        // x-mac-cyrillic is never a statistical guess, so only the declaration can produce it.
+        doc.extend_from_slice(b"--><meta charset=\"x-mac-cyrillic\"></head><body>\x80\x81\x82</body></html>");
+        assert!(decode(&doc).contains("\u{410}\u{411}\u{412}"), "{:?}", decode(&doc).get(2000..));
+        // Valid UTF-8 stays UTF-8, as before.
+        let mut utf8 = b"<html><head><!--".to_vec();
+        utf8.extend(std::iter::repeat_n(b'.', 2000));
+        utf8.extend_from_slice("--><meta charset=\"windows-1253\"></head><body>é</body></html>".as_bytes());
+        assert!(decode(&utf8).contains('é'));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::model::{DocKind, Extracted};
 
 /// Version of the extraction logic; bumped when output for the same input changes, so
 /// re-scans know stored text is stale.
-pub const EXTRACTOR_VERSION: &str = "ragsan-extract/1";
+pub const EXTRACTOR_VERSION: &str = "ragsan-extract/2";
 
 /// Extracts text of a document already identified as `kind`.
 pub fn extract(kind: DocKind, bytes: &[u8], budget: &Budget) -> Result<Extracted, ExtractError> {

@@ -247,12 +247,48 @@ impl<'i, 'b> SafeReader<'i, 'b> {
     }
 
     /// Skips to the end of the element just started (its children included).
+    ///
+    /// Reads raw events without resolving names or copying attributes and text (skipped
+    /// subtrees such as Word's latent styles are a large part of some parts), while keeping
+    /// the safety rules: DOCTYPE, the depth cap, undeclared entities and the deadline.
     pub fn skip_element(&mut self) -> Result<(), ExtractError> {
         let target = self.depth.saturating_sub(1);
         loop {
-            match self.next_event()? {
-                Ev::Eof => return Ok(()),
-                Ev::End { .. } if self.depth == target => return Ok(()),
+            if self.done {
+                return Ok(());
+            }
+            self.events = self.events.wrapping_add(1);
+            if self.events % 4096 == 0 {
+                self.budget.check_time()?;
+            }
+            match self.reader.read_event().map_err(xml_err)? {
+                Event::DocType(_) => {
+                    return Err(ExtractError::Hostile("DOCTYPE in an OOXML part (DTDs are forbidden)".into()))
+                }
+                Event::Start(_) => {
+                    self.depth += 1;
+                    if self.depth > self.budget.limits.max_xml_depth {
+                        return Err(ExtractError::limit(
+                            Limit::XmlDepth,
+                            format!("XML nested deeper than {}", self.budget.limits.max_xml_depth),
+                        ));
+                    }
+                }
+                Event::End(_) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == target {
+                        return Ok(());
+                    }
+                }
+                Event::GeneralRef(r)
+                    if !r.is_char_ref() && !matches!(&*r, b"lt" | b"gt" | b"amp" | b"apos" | b"quot") =>
+                {
+                    return Err(ExtractError::malformed(FORMAT, "reference to an undeclared entity"));
+                }
+                Event::Eof => {
+                    self.done = true;
+                    return Ok(());
+                }
                 _ => {}
             }
         }
@@ -283,6 +319,27 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn skip_element_keeps_the_safety_rules() {
+        let l = Limits { max_xml_depth: 8, ..Limits::default() };
+        let b = Budget::new(&l);
+        let xml = "<a><skip x=\"1\"><b>t &amp; u</b><c/></skip><after>kept</after></a>";
+        let mut r = SafeReader::new(xml.as_bytes(), &b);
+        assert!(matches!(r.next_event().unwrap(), Ev::Start(e) if e.local == "a"));
+        assert!(matches!(r.next_event().unwrap(), Ev::Start(e) if e.local == "skip"));
+        r.skip_element().unwrap();
+        assert!(matches!(r.next_event().unwrap(), Ev::Start(e) if e.local == "after"));
+        assert!(matches!(r.next_event().unwrap(), Ev::Text(t) if t == "kept"));
+        // Depth cap and undeclared entities still fail inside a skipped subtree.
+        let deep = format!("<a>{}{}</a>", "<d>".repeat(20), "</d>".repeat(20));
+        let mut r = SafeReader::new(deep.as_bytes(), &b);
+        r.next_event().unwrap();
+        assert!(matches!(r.skip_element(), Err(ExtractError::Limit { limit: Limit::XmlDepth, .. })));
+        let mut r = SafeReader::new(b"<a><b>&ghost;</b></a>", &b);
+        r.next_event().unwrap();
+        assert!(r.skip_element().is_err());
     }
 
     #[test]

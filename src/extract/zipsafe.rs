@@ -13,6 +13,7 @@
 use crate::error::{ExtractError, Limit};
 use crate::limits::Budget;
 use flate2::{Decompress, FlushDecompress, Status};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 const FORMAT: &str = "zip";
@@ -62,6 +63,9 @@ pub struct Archive<'a> {
     entries: Vec<Entry>,
     /// Lower-cased name → index; OPC part names compare case-insensitively.
     by_name: HashMap<String, usize>,
+    /// Inflater state and output window reused across entries: a DOCX reads dozens of small
+    /// parts, and allocating and zeroing ~100 KiB of state per part cost more than inflating.
+    scratch: RefCell<Option<(Decompress, Vec<u8>)>>,
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -316,7 +320,7 @@ impl<'a> Archive<'a> {
             return Err(e);
         }
         budget.check_time()?;
-        Ok(Archive { data, entries, by_name })
+        Ok(Archive { data, entries, by_name, scratch: RefCell::new(None) })
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -361,8 +365,15 @@ impl<'a> Archive<'a> {
                 out.extend_from_slice(raw);
             }
             Method::Deflated => {
-                let mut z = Decompress::new(false);
-                let mut buf = vec![0u8; CHUNK];
+                // Taken out of the cell for the duration, so a nested call can never alias it;
+                // it is put back only after a clean run (an error drops it).
+                let (mut z, mut buf) = match self.scratch.borrow_mut().take() {
+                    Some((mut z, buf)) => {
+                        z.reset(false);
+                        (z, buf)
+                    }
+                    None => (Decompress::new(false), vec![0u8; CHUNK]),
+                };
                 loop {
                     budget.check_time()?;
                     let before_in = z.total_in();
@@ -388,6 +399,7 @@ impl<'a> Archive<'a> {
                         out.extend_from_slice(buf.get(..produced).unwrap_or(&[]));
                     }
                     if stop_after.is_some_and(|n| out.len() >= n) {
+                        *self.scratch.borrow_mut() = Some((z, buf));
                         return Ok(out);
                     }
                     match status {
@@ -398,6 +410,7 @@ impl<'a> Archive<'a> {
                         _ => {}
                     }
                 }
+                *self.scratch.borrow_mut() = Some((z, buf));
             }
             Method::Other(m) => return Err(ExtractError::Unsupported(format!("archive compression method {m}"))),
         }
@@ -538,6 +551,24 @@ mod tests {
     fn parse_err(bytes: &[u8], limits: &Limits) -> ExtractError {
         let b = Budget::new(limits);
         Archive::parse(bytes, &b).unwrap_err()
+    }
+
+    #[test]
+    fn reused_inflater_reads_every_entry_in_any_order() {
+        // Entries larger than one output window, read partly, fully, and again: the reused
+        // state must be reset each time (a stale window would fail the CRC check).
+        let big: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        let other: Vec<u8> = (0..90_000u32).map(|i| (i * 7 % 13) as u8).collect();
+        let z = build(&[member("a.bin", &big), member("b.bin", &other)]);
+        let l = Limits::default();
+        let b = Budget::new(&l);
+        let a = Archive::parse(&z, &b).unwrap();
+        let (ea, eb) = (a.find("a.bin").unwrap(), a.find("b.bin").unwrap());
+        assert_eq!(a.read_prefix(ea, &b, 4).unwrap(), big[..4]);
+        assert_eq!(a.read(eb, &b).unwrap(), other);
+        assert_eq!(a.read(ea, &b).unwrap(), big);
+        assert_eq!(a.read_prefix(eb, &b, 10).unwrap(), other[..10]);
+        assert_eq!(a.read(ea, &b).unwrap(), big);
     }
 
     #[test]
