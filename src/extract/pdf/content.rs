@@ -504,6 +504,9 @@ pub(crate) struct Page<'a> {
     ops: u64,
     forms: Vec<ObjectId>,
     fonts: HashMap<Vec<u8>, Rc<Font>>,
+    /// Named colour spaces resolved so far, by resource dictionary address and name: a palette
+    /// is decoded once per page, not at every `cs`.
+    color_spaces: HashMap<(usize, Vec<u8>), ColorSpace>,
     pub(crate) unmapped_fonts: Vec<String>,
     /// Form XObjects referenced each other in a cycle or past the depth cap (drawn once).
     pub(crate) recursive_forms: bool,
@@ -574,6 +577,7 @@ impl<'a> Page<'a> {
             ops: 0,
             forms: Vec::new(),
             fonts: HashMap::new(),
+            color_spaces: HashMap::new(),
             unmapped_fonts: Vec::new(),
             recursive_forms: false,
             font_cache,
@@ -710,7 +714,7 @@ impl<'a> Page<'a> {
         Some(font)
     }
 
-    fn color_space(&self, resources: Option<&'a Dictionary>, name: &[u8]) -> ColorSpace {
+    fn color_space(&mut self, resources: Option<&'a Dictionary>, name: &[u8]) -> ColorSpace {
         match name {
             b"DeviceGray" | b"G" | b"CalGray" => return ColorSpace::Gray,
             b"DeviceRGB" | b"RGB" | b"CalRGB" => return ColorSpace::Rgb,
@@ -718,12 +722,18 @@ impl<'a> Page<'a> {
             b"Pattern" => return ColorSpace::Unknown,
             _ => {}
         }
+        let key = (resources.map_or(0, |r| r as *const Dictionary as usize), name.to_vec());
+        if let Some(cs) = self.color_spaces.get(&key) {
+            return cs.clone();
+        }
         let doc = self.doc;
         let cs = resources
             .and_then(|r| dict_get(doc, r, b"ColorSpace"))
             .and_then(|o| o.as_dict().ok())
             .and_then(|d| dict_get(doc, d, name));
-        resolve_cs(doc, cs, self.budget, 0)
+        let cs = resolve_cs(doc, cs, self.budget, 0);
+        self.color_spaces.insert(key, cs.clone());
+        cs
     }
 
     fn check_ops(&mut self) -> Result<(), ExtractError> {
