@@ -423,7 +423,7 @@ fn decode_name(w: &[u8]) -> Vec<u8> {
 }
 
 /// Colour reduced to what visibility needs: luminance, or unknown (patterns, unusual spaces).
-fn luminance(comps: &[f64], space: ColorSpace) -> Option<f64> {
+fn luminance(comps: &[f64], space: &ColorSpace) -> Option<f64> {
     let c = |i: usize| comps.get(i).copied().unwrap_or(0.0).clamp(0.0, 1.0);
     match space {
         ColorSpace::Gray => Some(c(0)),
@@ -437,16 +437,25 @@ fn luminance(comps: &[f64], space: ColorSpace) -> Option<f64> {
         }
         // A separation tint of 0 paints nothing visible; 1 the full colorant (assume dark).
         ColorSpace::Separation => Some(1.0 - c(0)),
+        // The component is a palette index; out-of-range indices are clamped, as viewers do.
+        ColorSpace::Indexed(palette) => {
+            let i = comps.first().copied().unwrap_or(0.0);
+            let i = if i.is_finite() { i.round().clamp(0.0, (palette.len().max(1) - 1) as f64) as usize } else { 0 };
+            palette.get(i).copied().flatten()
+        }
         ColorSpace::Unknown => None,
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum ColorSpace {
     Gray,
     Rgb,
     Cmyk,
     Separation,
+    /// The luminance of each palette entry (`None` where the base space is unknown), so a
+    /// white-on-white index is caught like a white DeviceRGB fill.
+    Indexed(Rc<[Option<f64>]>),
     Unknown,
 }
 
@@ -495,6 +504,9 @@ pub(crate) struct Page<'a> {
     ops: u64,
     forms: Vec<ObjectId>,
     fonts: HashMap<Vec<u8>, Rc<Font>>,
+    /// Named colour spaces resolved so far, by resource dictionary address and name: a palette
+    /// is decoded once per page, not at every `cs`.
+    color_spaces: HashMap<(usize, Vec<u8>), ColorSpace>,
     pub(crate) unmapped_fonts: Vec<String>,
     /// Form XObjects referenced each other in a cycle or past the depth cap (drawn once).
     pub(crate) recursive_forms: bool,
@@ -565,6 +577,7 @@ impl<'a> Page<'a> {
             ops: 0,
             forms: Vec::new(),
             fonts: HashMap::new(),
+            color_spaces: HashMap::new(),
             unmapped_fonts: Vec::new(),
             recursive_forms: false,
             font_cache,
@@ -701,7 +714,7 @@ impl<'a> Page<'a> {
         Some(font)
     }
 
-    fn color_space(&self, resources: Option<&'a Dictionary>, name: &[u8]) -> ColorSpace {
+    fn color_space(&mut self, resources: Option<&'a Dictionary>, name: &[u8]) -> ColorSpace {
         match name {
             b"DeviceGray" | b"G" | b"CalGray" => return ColorSpace::Gray,
             b"DeviceRGB" | b"RGB" | b"CalRGB" => return ColorSpace::Rgb,
@@ -709,12 +722,18 @@ impl<'a> Page<'a> {
             b"Pattern" => return ColorSpace::Unknown,
             _ => {}
         }
+        let key = (resources.map_or(0, |r| r as *const Dictionary as usize), name.to_vec());
+        if let Some(cs) = self.color_spaces.get(&key) {
+            return cs.clone();
+        }
         let doc = self.doc;
         let cs = resources
             .and_then(|r| dict_get(doc, r, b"ColorSpace"))
             .and_then(|o| o.as_dict().ok())
             .and_then(|d| dict_get(doc, d, name));
-        resolve_cs(doc, cs, 0)
+        let cs = resolve_cs(doc, cs, self.budget, 0);
+        self.color_spaces.insert(key, cs.clone());
+        cs
     }
 
     fn check_ops(&mut self) -> Result<(), ExtractError> {
@@ -855,27 +874,27 @@ impl<'a> Page<'a> {
                 // Colour.
                 b"g" => {
                     gs.fill_space = ColorSpace::Gray;
-                    gs.fill_lum = luminance(&[n(0)], ColorSpace::Gray);
+                    gs.fill_lum = luminance(&[n(0)], &ColorSpace::Gray);
                 }
                 b"G" => {
                     gs.stroke_space = ColorSpace::Gray;
-                    gs.stroke_lum = luminance(&[n(0)], ColorSpace::Gray);
+                    gs.stroke_lum = luminance(&[n(0)], &ColorSpace::Gray);
                 }
                 b"rg" => {
                     gs.fill_space = ColorSpace::Rgb;
-                    gs.fill_lum = luminance(&[n(2), n(1), n(0)], ColorSpace::Rgb);
+                    gs.fill_lum = luminance(&[n(2), n(1), n(0)], &ColorSpace::Rgb);
                 }
                 b"RG" => {
                     gs.stroke_space = ColorSpace::Rgb;
-                    gs.stroke_lum = luminance(&[n(2), n(1), n(0)], ColorSpace::Rgb);
+                    gs.stroke_lum = luminance(&[n(2), n(1), n(0)], &ColorSpace::Rgb);
                 }
                 b"k" => {
                     gs.fill_space = ColorSpace::Cmyk;
-                    gs.fill_lum = luminance(&[n(3), n(2), n(1), n(0)], ColorSpace::Cmyk);
+                    gs.fill_lum = luminance(&[n(3), n(2), n(1), n(0)], &ColorSpace::Cmyk);
                 }
                 b"K" => {
                     gs.stroke_space = ColorSpace::Cmyk;
-                    gs.stroke_lum = luminance(&[n(3), n(2), n(1), n(0)], ColorSpace::Cmyk);
+                    gs.stroke_lum = luminance(&[n(3), n(2), n(1), n(0)], &ColorSpace::Cmyk);
                 }
                 b"cs" | b"CS" => {
                     let space = match args.last() {
@@ -883,8 +902,9 @@ impl<'a> Page<'a> {
                         _ => ColorSpace::Unknown,
                     };
                     let initial = match space {
-                        ColorSpace::Cmyk => luminance(&[0.0, 0.0, 0.0, 1.0], space),
-                        ColorSpace::Separation => luminance(&[1.0], space),
+                        ColorSpace::Cmyk => luminance(&[0.0, 0.0, 0.0, 1.0], &space),
+                        ColorSpace::Separation => luminance(&[1.0], &space),
+                        ColorSpace::Indexed(_) => luminance(&[0.0], &space),
                         ColorSpace::Unknown => None,
                         _ => Some(0.0),
                     };
@@ -900,7 +920,7 @@ impl<'a> Page<'a> {
                     let comps: Vec<f64> = args.iter().filter_map(Operand::num).collect();
                     let has_pattern = args.iter().any(|a| matches!(a, Operand::Name(_)));
                     let fill = op.first() == Some(&b's');
-                    let space = if fill { gs.fill_space } else { gs.stroke_space };
+                    let space = if fill { &gs.fill_space } else { &gs.stroke_space };
                     let lum = if has_pattern { None } else { luminance(&comps, space) };
                     if fill {
                         gs.fill_lum = lum;
@@ -1275,7 +1295,7 @@ impl<'a> Page<'a> {
     }
 }
 
-fn resolve_cs(doc: &Document, cs: Option<&Object>, depth: u8) -> ColorSpace {
+fn resolve_cs(doc: &Document, cs: Option<&Object>, budget: &Budget, depth: u8) -> ColorSpace {
     if depth > 4 {
         return ColorSpace::Unknown;
     }
@@ -1306,13 +1326,62 @@ fn resolve_cs(doc: &Document, cs: Option<&Object>, depth: u8) -> ColorSpace {
                 Some(b"CalGray") => ColorSpace::Gray,
                 Some(b"CalRGB") | Some(b"Lab") => ColorSpace::Rgb,
                 Some(b"Separation") | Some(b"DeviceN") => ColorSpace::Separation,
-                // Indexed colours are approximated as unknown: the palette lookup is not worth
-                // guessing a contrast from.
+                Some(b"Indexed") | Some(b"I") => indexed_palette(doc, a, budget, depth),
                 _ => ColorSpace::Unknown,
             }
         }
         _ => ColorSpace::Unknown,
     }
+}
+
+/// Components per colour of a palette's base space (Lab approximated like RGB, DeviceN by its
+/// colorant count).
+fn base_components(doc: &Document, base: Option<&Object>, space: &ColorSpace) -> Option<usize> {
+    match space {
+        ColorSpace::Gray => Some(1),
+        ColorSpace::Rgb => Some(3),
+        ColorSpace::Cmyk => Some(4),
+        ColorSpace::Separation => match base {
+            Some(Object::Array(a))
+                if a.first().map(|o| deref(doc, o)).and_then(|o| o.as_name().ok()) == Some(b"DeviceN") =>
+            {
+                a.get(1).map(|o| deref(doc, o)).and_then(|o| o.as_array().ok()).map(|n| n.len().max(1))
+            }
+            _ => Some(1),
+        },
+        ColorSpace::Indexed(_) | ColorSpace::Unknown => None,
+    }
+}
+
+/// `[/Indexed base hival lookup]`: the luminance of each of the `hival + 1` entries, read from
+/// the lookup string or stream (one byte per component, 0–255). A short table leaves the
+/// missing entries unknown rather than guessed.
+fn indexed_palette(doc: &Document, a: &[Object], budget: &Budget, depth: u8) -> ColorSpace {
+    let base_obj = a.get(1).map(|o| deref(doc, o));
+    let base = resolve_cs(doc, base_obj, budget, depth + 1);
+    let Some(n) = base_components(doc, base_obj, &base) else {
+        return ColorSpace::Unknown;
+    };
+    let hival = a.get(2).map(|o| deref(doc, o)).and_then(|o| o.as_i64().ok()).unwrap_or(-1);
+    if !(0..=255).contains(&hival) {
+        return ColorSpace::Unknown;
+    }
+    let lookup: Option<Vec<u8>> = match a.get(3).map(|o| deref(doc, o)) {
+        Some(Object::String(b, _)) => Some(b.clone()),
+        Some(Object::Stream(st)) => decode_stream(doc, st, budget).ok().flatten(),
+        _ => None,
+    };
+    let Some(lookup) = lookup else {
+        return ColorSpace::Unknown;
+    };
+    let entries = hival as usize + 1;
+    let palette: Vec<Option<f64>> = (0..entries)
+        .map(|i| {
+            let comps: Vec<f64> = lookup.get(i * n..(i + 1) * n)?.iter().map(|b| *b as f64 / 255.0).collect();
+            luminance(&comps, &base)
+        })
+        .collect();
+    ColorSpace::Indexed(palette.into())
 }
 
 /// Whether an OCG / OCMD (or a reference to one) is off in the default configuration.

@@ -7,6 +7,7 @@
 //! reported as unmapped, so callers can flag the span instead of indexing silent mojibake.
 //! Every table built from input is bounded (`MAX_CMAP_ENTRIES`).
 
+use super::cff;
 use super::filters::decode_stream;
 use super::glyphlist::GLYPHS;
 use super::tables;
@@ -543,12 +544,8 @@ impl Font {
         };
         // An embedded Type1 program's own encoding is the base when the dictionary names none
         // (TeX math fonts rely on it).
-        let builtin = if base_t.is_none() {
-            desc.and_then(|d| get(doc, d, b"FontFile"))
-                .and_then(|o| o.as_stream().ok())
-                .and_then(|s| decode_stream(doc, s, budget).ok().flatten())
-                .map(|data| type1_builtin_encoding(&data))
-                .unwrap_or_default()
+        let builtin = if base_t.is_none() && self.kind == FontKind::Simple {
+            desc.map(|d| embedded_builtin_encoding(doc, d, budget)).unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -712,6 +709,27 @@ impl Font {
                 .unwrap_or(self.default_width),
         };
         Code { text, width: w * self.width_scale, is_space_byte: len == 1 && code == 32, unmapped }
+    }
+}
+
+/// The built-in encoding of the font program embedded in descriptor `desc`: a Type1 program's
+/// `/Encoding` array or a CFF (`Type1C`) program's encoding. TrueType programs have none.
+fn embedded_builtin_encoding(doc: &Document, desc: &Dictionary, budget: &Budget) -> Vec<(usize, Vec<u8>)> {
+    let program = |key: &[u8]| {
+        get(doc, desc, key)
+            .and_then(|o| o.as_stream().ok())
+            .and_then(|s| Some((s, decode_stream(doc, s, budget).ok().flatten()?)))
+    };
+    if let Some((_, data)) = program(b"FontFile") {
+        return type1_builtin_encoding(&data);
+    }
+    match program(b"FontFile3") {
+        Some((s, data))
+            if get(doc, &s.dict, b"Subtype").and_then(|o| o.as_name().ok()).is_some_and(|n| n == b"Type1C") =>
+        {
+            cff::builtin_encoding(&data)
+        }
+        _ => Vec::new(),
     }
 }
 

@@ -13,8 +13,9 @@ use super::content::Glyph;
 use crate::model::{Extracted, Origin, Visibility};
 use std::collections::HashSet;
 
-/// Gap, in ems of the larger font, that separates words.
-const WORD_GAP_EM: f64 = 0.18;
+/// Gap, in ems of the larger font, that separates words. Below TeX's thin space (1/6 em),
+/// which pdftotext reads as a word break (`d(P, Q)`), and above ordinary kerning (under 0.1 em).
+const WORD_GAP_EM: f64 = 0.15;
 /// Perpendicular offset, in ems, that starts a new line.
 const LINE_SHIFT_EM: f64 = 0.5;
 /// Vertical gap, in ems, that starts a new paragraph.

@@ -17,6 +17,7 @@
 //! twice is rejected as hostile (real writers never share page nodes), while a Form XObject
 //! cycle is drawn once, as viewers do.
 
+mod cff;
 mod content;
 mod filters;
 mod fonts;
