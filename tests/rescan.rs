@@ -211,6 +211,21 @@ fn index_matches_ledger(data: &Path) -> usize {
     records.len()
 }
 
+/// `ragsan --data DATA ARGS… CORPUS` started in the background, stdout discarded.
+fn spawn_on(data: &Path, args: &[&str], corpus: &Path, stderr: std::process::Stdio) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("ragsan"))
+        .current_dir(root())
+        .env("RAGSAN_HMAC_KEY", TEST_KEY)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .arg(corpus)
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 #[cfg(unix)]
 #[test]
 fn sigkill_during_scan_and_rescan_then_rerun_is_consistent() {
@@ -224,19 +239,8 @@ fn sigkill_during_scan_and_rescan_then_rerun_is_consistent() {
             format!("Document {i}.\n\n{}", "Quarterly planning notes about budgets and hiring. ".repeat(40 + i % 30));
         std::fs::write(corpus.join(format!("d{i:05}.txt")), body).unwrap();
     }
-    let bin = assert_cmd::cargo::cargo_bin("ragsan");
     let run_killed = |args: &[&str], after_ms: u64| {
-        let mut child = std::process::Command::new(&bin)
-            .current_dir(root())
-            .env("RAGSAN_HMAC_KEY", TEST_KEY)
-            .arg("--data")
-            .arg(&data)
-            .args(args)
-            .arg(&corpus)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_on(&data, args, &corpus, std::process::Stdio::null());
         std::thread::sleep(std::time::Duration::from_millis(after_ms));
         let _ = child.kill(); // SIGKILL on unix
         let _ = child.wait();
@@ -276,17 +280,7 @@ fn sigint_during_scan_commits_what_was_judged_and_exits_130() {
         let body = format!("Document {i}.\n\n{}", "Minutes of the logistics meeting about pallets. ".repeat(30));
         std::fs::write(corpus.join(format!("d{i:05}.txt")), body).unwrap();
     }
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ragsan"))
-        .current_dir(root())
-        .env("RAGSAN_HMAC_KEY", TEST_KEY)
-        .arg("--data")
-        .arg(&data)
-        .args(["scan", "-q"])
-        .arg(&corpus)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_on(&data, &["scan", "-q"], &corpus, std::process::Stdio::piped());
     // Signal once the run is under way (its ledger exists), well before 6,000 files are done.
     let t0 = std::time::Instant::now();
     while !data.join("ledger.redb").exists() && t0.elapsed() < std::time::Duration::from_secs(20) {
