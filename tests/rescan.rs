@@ -211,6 +211,21 @@ fn index_matches_ledger(data: &Path) -> usize {
     records.len()
 }
 
+/// A temp dir holding `corpus/` with `n` text files (`body(i)`) and the path for a data dir.
+fn generated_corpus(
+    n: usize,
+    body: impl Fn(usize) -> String,
+) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&corpus).unwrap();
+    for i in 0..n {
+        std::fs::write(corpus.join(format!("d{i:05}.txt")), body(i)).unwrap();
+    }
+    (tmp, corpus, data)
+}
+
 /// `ragsan --data DATA ARGS… CORPUS` started in the background, stdout discarded.
 fn spawn_on(data: &Path, args: &[&str], corpus: &Path, stderr: std::process::Stdio) -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("ragsan"))
@@ -229,16 +244,10 @@ fn spawn_on(data: &Path, args: &[&str], corpus: &Path, stderr: std::process::Std
 #[cfg(unix)]
 #[test]
 fn sigkill_during_scan_and_rescan_then_rerun_is_consistent() {
-    let tmp = tempfile::tempdir().unwrap();
-    let corpus = tmp.path().join("corpus");
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&corpus).unwrap();
     let n = 1500;
-    for i in 0..n {
-        let body =
-            format!("Document {i}.\n\n{}", "Quarterly planning notes about budgets and hiring. ".repeat(40 + i % 30));
-        std::fs::write(corpus.join(format!("d{i:05}.txt")), body).unwrap();
-    }
+    let (tmp, corpus, data) = generated_corpus(n, |i| {
+        format!("Document {i}.\n\n{}", "Quarterly planning notes about budgets and hiring. ".repeat(40 + i % 30))
+    });
     let run_killed = |args: &[&str], after_ms: u64| {
         let mut child = spawn_on(&data, args, &corpus, std::process::Stdio::null());
         std::thread::sleep(std::time::Duration::from_millis(after_ms));
@@ -271,15 +280,10 @@ fn sigkill_during_scan_and_rescan_then_rerun_is_consistent() {
 #[cfg(unix)]
 #[test]
 fn sigint_during_scan_commits_what_was_judged_and_exits_130() {
-    let tmp = tempfile::tempdir().unwrap();
-    let corpus = tmp.path().join("corpus");
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&corpus).unwrap();
     let n = 6000;
-    for i in 0..n {
-        let body = format!("Document {i}.\n\n{}", "Minutes of the logistics meeting about pallets. ".repeat(30));
-        std::fs::write(corpus.join(format!("d{i:05}.txt")), body).unwrap();
-    }
+    let (_tmp, corpus, data) = generated_corpus(n, |i| {
+        format!("Document {i}.\n\n{}", "Minutes of the logistics meeting about pallets. ".repeat(30))
+    });
     let child = spawn_on(&data, &["scan", "-q"], &corpus, std::process::Stdio::piped());
     // Signal once the run is under way (its ledger exists), well before 6,000 files are done.
     let t0 = std::time::Instant::now();
