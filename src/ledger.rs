@@ -8,6 +8,7 @@
 
 use crate::model::{Reason, VerdictKind};
 use anyhow::{Context, Result};
+use rayon::prelude::*;
 use redb::{Database, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -52,6 +53,9 @@ pub struct Ledger {
     db: Database,
 }
 
+/// Ledger records decoded per parallel batch.
+const DECODE_BATCH: usize = 4096;
+
 impl Ledger {
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
@@ -94,30 +98,60 @@ impl Ledger {
         let r = self.db.begin_read()?;
         let t = r.open_table(SOURCES)?;
         let mut out = BTreeMap::new();
+        // Records are decoded in parallel, a batch at a time: decoding is most of the cost of
+        // reading a large ledger, and a batch bounds the raw copies held at once.
+        let mut raw: Vec<(String, Vec<u8>)> = Vec::with_capacity(DECODE_BATCH);
+        let flush = |raw: &mut Vec<(String, Vec<u8>)>, out: &mut BTreeMap<String, SourceRecord>| -> Result<()> {
+            let decoded: Vec<(String, SourceRecord)> =
+                raw.par_drain(..).map(|(k, v)| serde_json::from_slice(&v).map(|r| (k, r))).collect::<Result<_, _>>()?;
+            out.extend(decoded);
+            Ok(())
+        };
         for item in t.iter()? {
             let (k, v) = item?;
-            out.insert(k.value().to_string(), serde_json::from_slice(v.value())?);
+            raw.push((k.value().to_string(), v.value().to_vec()));
+            if raw.len() == DECODE_BATCH {
+                flush(&mut raw, &mut out)?;
+            }
         }
+        flush(&mut raw, &mut out)?;
         Ok(out)
     }
 
     /// Writes `put` and removes `remove` in one transaction.
     pub fn apply(&self, put: &[SourceRecord], remove: &[String]) -> Result<()> {
-        if put.is_empty() && remove.is_empty() {
+        self.apply_with_meta(put, remove, &[])
+    }
+
+    /// Writes `put`, removes `remove` and sets the `meta` entries in one transaction: one
+    /// durable commit (one fsync) instead of one per step, and records never reach the ledger
+    /// without the manifest of the ruleset they name.
+    pub fn apply_with_meta(&self, put: &[SourceRecord], remove: &[String], meta: &[(&str, &str)]) -> Result<()> {
+        if put.is_empty() && remove.is_empty() && meta.is_empty() {
             return Ok(());
         }
+        let encoded: Vec<Vec<u8>> = put.par_iter().map(serde_json::to_vec).collect::<Result<_, _>>()?;
         let w = self.db.begin_write()?;
         {
             let mut t = w.open_table(SOURCES)?;
-            for r in put {
-                t.insert(r.path.as_str(), serde_json::to_vec(r)?.as_slice())?;
+            for (r, v) in put.iter().zip(&encoded) {
+                t.insert(r.path.as_str(), v.as_slice())?;
             }
             for p in remove {
                 t.remove(p.as_str())?;
             }
+            let mut m = w.open_table(META)?;
+            for (k, v) in meta {
+                m.insert(*k, v.as_bytes())?;
+            }
         }
         w.commit().context("committing ledger")?;
         Ok(())
+    }
+
+    /// The meta key under which ruleset `digest`'s manifest is stored.
+    pub fn manifest_key(digest: &str) -> String {
+        format!("manifest:{digest}")
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
@@ -139,12 +173,12 @@ impl Ledger {
     /// Stores the manifest of ruleset `digest`, so a later rescan knows what a source judged by
     /// that ruleset was checked against, whichever run judged it.
     pub fn put_manifest(&self, digest: &str, manifest: &str) -> Result<()> {
-        self.set_meta(&format!("manifest:{digest}"), manifest)
+        self.set_meta(&Self::manifest_key(digest), manifest)
     }
 
     /// The manifest of ruleset `digest`, if one was stored.
     pub fn manifest(&self, digest: &str) -> Result<Option<String>> {
-        self.meta(&format!("manifest:{digest}"))
+        self.meta(&Self::manifest_key(digest))
     }
 
     pub fn add_release(&self, rel: &Release) -> Result<()> {

@@ -405,11 +405,9 @@ pub fn scan(
         Ok(())
     })?;
     sink.commit(&payload)?;
-    ledger.apply(&pending, &[])?;
     summary.interrupted = crate::interrupt::requested();
-    if !summary.interrupted {
-        ledger.set_meta("manifest", &payload)?;
-    }
+    let meta: &[(&str, &str)] = if summary.interrupted { &[] } else { &[("manifest", payload.as_str())] };
+    ledger.apply_with_meta(&pending, &[], meta)?;
     sink.finish()?;
     report_file.flush()?;
     audit.flush()?;

@@ -173,7 +173,6 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     (rep.new_rules, rep.changed_rules, rep.removed_rules) =
         (last.new.clone(), last.changed.clone(), last.removed.clone());
     let payload = manifest(det);
-    ledger.put_manifest(det.digest(), &payload)?;
     let known = ledger.all()?;
     // What each source must be checked against depends on the ruleset that judged *it*: a `scan`
     // of part of the corpus with newer rules leaves the rest judged by older ones. One delta per
@@ -356,12 +355,14 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     sink.finish()?;
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: index committed");
     put.extend(unchanged);
-    ledger.apply(&put, &removed)?;
     // Interrupted: what was re-judged is recorded, but the previous manifest stays, so the next
     // run computes the same rule delta and finishes the work.
+    let key = Ledger::manifest_key(det.digest());
+    let mut meta = vec![(key.as_str(), payload.as_str())];
     if !rep.summary.interrupted {
-        ledger.set_meta("manifest", &payload)?;
+        meta.push(("manifest", payload.as_str()));
     }
+    ledger.apply_with_meta(&put, &removed, &meta)?;
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: ledger written");
     rep.summary.ruleset = det.digest().to_string();
     rep.summary.elapsed_ms = t0.elapsed().as_millis() as u64;
