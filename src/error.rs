@@ -74,7 +74,7 @@ impl ExtractError {
             ExtractError::Encrypted(_) => Reason::Encrypted,
             ExtractError::Limit { limit: Limit::Time, .. } | ExtractError::TimedOut(_) => Reason::TimedOut,
             ExtractError::Limit { .. } => Reason::LimitExceeded,
-            ExtractError::Hostile(_) => Reason::LimitExceeded,
+            ExtractError::Hostile(_) => Reason::HostileStructure,
             ExtractError::Malformed { .. } | ExtractError::Unsupported(_) => Reason::Unextractable,
         }
     }

@@ -531,6 +531,9 @@ pub enum Reason {
     Encrypted,
     /// A resource limit was hit while extracting (zip bomb, nesting, page count …).
     LimitExceeded,
+    /// A structure built to attack parsers: overlapping or duplicate archive entries, headers
+    /// that disagree with the central directory, path traversal, DOCTYPE in OOXML.
+    HostileStructure,
     /// The time budget ran out.
     TimedOut,
     /// Malformed or otherwise unextractable.
@@ -551,6 +554,7 @@ impl Reason {
             Reason::TooLarge => "too_large",
             Reason::Encrypted => "encrypted",
             Reason::LimitExceeded => "limit_exceeded",
+            Reason::HostileStructure => "hostile_structure",
             Reason::TimedOut => "timed_out",
             Reason::Unextractable => "unextractable",
             Reason::Unreadable => "unreadable",
@@ -628,5 +632,32 @@ mod tests {
         assert_eq!(ex.spans.len(), 2);
         assert!(!ex.spans[0].furniture && ex.spans[1].furniture);
         ex.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn reason_names_match_serde_and_the_published_schema() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../docs/verdict.schema.json")).expect("schema is JSON");
+        let listed = schema.to_string();
+        for r in [
+            Reason::Injection,
+            Reason::HiddenInjection,
+            Reason::PolicyRule,
+            Reason::ActiveContent,
+            Reason::TypeMismatch,
+            Reason::UnsupportedType,
+            Reason::TooLarge,
+            Reason::Encrypted,
+            Reason::LimitExceeded,
+            Reason::HostileStructure,
+            Reason::TimedOut,
+            Reason::Unextractable,
+            Reason::Unreadable,
+        ] {
+            assert_eq!(serde_json::to_value(r).unwrap(), serde_json::Value::String(r.as_str().into()));
+            assert!(listed.contains(&format!("\"{}\"", r.as_str())), "{} missing from the schema", r.as_str());
+        }
+        let hostile = crate::error::ExtractError::Hostile("overlapping archive entries".into());
+        assert_eq!(hostile.reason(), Reason::HostileStructure);
     }
 }

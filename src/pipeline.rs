@@ -49,7 +49,8 @@ pub struct Outcome {
     pub report: FileReport,
     /// Chunks to index (empty when quarantined).
     pub chunks: Vec<Chunk>,
-    /// The original bytes, kept only when the file is quarantined.
+    /// The original bytes of a quarantined file read by [`Engine::process_path`], for the
+    /// quarantine store; `process_bytes` callers hold the bytes already and get `None`.
     pub original: Option<Vec<u8>>,
     /// Modification time of the source file, nanoseconds since the epoch.
     pub mtime_ns: Option<i128>,
@@ -122,7 +123,12 @@ impl Engine {
             Ok(ReadResult::Bytes(b, mtime)) => {
                 mtime_ns = mtime;
                 let ext = path.extension().and_then(|e| e.to_str());
-                self.process_bytes(&display, &b, ext)
+                let mut o = self.process_bytes(&display, &b, ext);
+                // The quarantine store keeps the original: hand over the buffer, no copy.
+                if o.report.verdict == VerdictKind::Quarantined && o.report.reason != Some(Reason::TooLarge) {
+                    o.original = Some(b);
+                }
+                o
             }
             Ok(ReadResult::TooLarge(n)) => self.failed(
                 &display,
@@ -148,7 +154,7 @@ impl Engine {
             r.reason = Some(reason);
             r.detail = Some(detail);
             r.elapsed_ms = t0.elapsed().as_millis() as u64;
-            Outcome { report: r, chunks: Vec::new(), original: Some(bytes.to_vec()), mtime_ns: None }
+            Outcome { report: r, chunks: Vec::new(), original: None, mtime_ns: None }
         };
         if bytes.len() as u64 > self.limits.max_file_bytes {
             let detail = format!(
@@ -156,7 +162,7 @@ impl Engine {
                 bytes.len(),
                 self.limits.max_file_bytes
             );
-            return Outcome { original: None, ..quarantine(r, Reason::TooLarge, detail) };
+            return quarantine(r, Reason::TooLarge, detail);
         }
         let kind = match sniff(bytes, ext) {
             Sniffed::Accept(k) => k,
@@ -167,7 +173,7 @@ impl Engine {
         let work = catch_unwind(AssertUnwindSafe(|| -> Result<_, ExtractError> {
             let budget = Budget::new(&self.limits);
             let ex = extract::extract(kind, bytes, &budget)?;
-            let matches = self.detectors.scan(&ex.text);
+            let matches = self.detectors.scan_keeping(&ex.text, |s, e| ex.visibility_of(s..e).is_hidden());
             let mut findings = policy::findings(&ex, &matches, &self.detectors, &self.fingerprinter);
             findings.extend(policy::signal_findings(&ex, &self.policy));
             let before = findings.len();

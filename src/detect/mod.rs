@@ -9,6 +9,7 @@
 pub mod ascii;
 pub mod decode;
 pub mod gitleaks;
+pub mod mention;
 pub mod normalize;
 pub mod rules;
 pub mod scorer;
@@ -378,6 +379,25 @@ impl Detectors {
     /// All matches in `text`, sorted by start. When a secret and a PII rule match overlapping
     /// bytes, the secret wins.
     pub fn scan(&self, text: &str) -> Vec<Match> {
+        self.scan_keeping(text, |_, _| false)
+    }
+
+    /// [`Detectors::scan`], keeping injection matches in ranges `keep(start, end)` says a
+    /// reader cannot see even when they look like quoted mentions (see [`mention`]).
+    pub fn scan_keeping(&self, text: &str, keep: impl Fn(usize, usize) -> bool) -> Vec<Match> {
+        let mut out = self.scan_all(text);
+        mention::retain_uses(
+            text,
+            &mut out,
+            |r| self.rules[r].kind == FindingKind::Injection,
+            |r| self.rules[r].scorer.is_some(),
+            keep,
+        );
+        out
+    }
+
+    /// Every match, mentions included.
+    fn scan_all(&self, text: &str) -> Vec<Match> {
         let mut out = Vec::new();
         self.scan_target(text, Target::Raw, text, None, None, &mut out);
         if self.prefilter[1].ac.is_some() || !self.prefilter[1].always.is_empty() {
