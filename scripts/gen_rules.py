@@ -719,15 +719,15 @@ rule("generic", "secret.generic.quoted_assignment", "Credential assigned to a qu
      r"""(?i)[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}["']?\s*(?:[:=]|:=|=>|==|!=|\?\?|\|\|)\s*[@rbuf]?\\?["'`](?P<value>[^"'\s\\]{6,200})\\?["'`]""",
      [f'db_password = "{rnd(6)}#{rnd(8)}"', f"'api_key': '{rnd(32)}'", f"const AUTH_TOKEN = `{rnd(24)}`"],
      ['password = os.environ["DB_PASSWORD"]', 'api_key = ""', 'password = "${DB_PASSWORD}"', 'token_type = "refresh_token"',
-      'password = "password"', 'password_field = "user_password"'],
-     min_entropy=2.5, validator="secret_value", confidence=0.7,
-     description="Generic: the value must not be a reference or a word, and must have entropy.")
+      'password = "password"', 'password_field = "user_password"', 'secret_access_key = "Qm7#tLx2pRk9Wv"'],
+     min_entropy=2.5, validator="generic_secret", confidence=0.7,
+     description="Generic: the value must not be a reference or a word, and must have entropy; a key a vendor rule owns (`secret_access_key`) is left to that rule's format.")
 rule("generic", "secret.generic.unquoted_assignment", "Credential in an env/ini/yaml line", "generic_secret", GKW,
      r"""(?im)^[ \t#/]*(?:export\s+|set\s+)?[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}[ \t]*(?:[:=]|:=|=>)[ \t]*(?P<value>[^\s"'`#;,{}\[\]()]{8,200})[ \t]*(?:#.*)?$""",
      [f"DB_PASSWORD={rnd(10)}!{rnd(4)}", f"smtp_password: {rnd(16)}", f"REACT_APP_API_KEY={rnd(28)}"],
      ["DB_PASSWORD=$DB_PASSWORD", "password: ${PASSWORD}", "SECRET_KEY=changeme", "PASSWORD=process.env.PASSWORD",
-      "token: refresh_token_ttl"],
-     min_entropy=2.5, validator="secret_value", confidence=0.6)
+      "token: refresh_token_ttl", "export AWS_SECRET_ACCESS_KEY=d3adb33f0c0ffee1234a5b6c7d8e9f00a1b2c3d4e5"],
+     min_entropy=2.5, validator="generic_secret", confidence=0.6)
 rule("generic", "secret.generic.comparison", "Credential compared with a literal", "generic_secret", GKW,
      r"""(?i)""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,20}\s*(?:==|!=|===|!==|\.equals\()\s*["'](?P<value>[^"'\s]{6,200})["']""",
      [f'if password == "{rnd(4)}{rnd(4, string.digits)}!":'], ['if password == "":', 'if token == "null":'],
@@ -986,8 +986,9 @@ def hetu():
 
 ht = hetu()
 rule("eu", "pii.fi.hetu", "Finnish personal identity code", "fi_hetu", [],
-     r"(?i)(?:^|[^A-Za-z0-9])(?P<value>\d{6}[+\-A-FU-Y]\d{3}[0-9A-Y])(?:[^A-Za-z0-9]|$)", [f"HETU {ht}"],
-     [f"HETU {ht[:-1]}{'Z' if ht[-1] != 'Z' else 'Y'}"], validator="fi_hetu")
+     r"(?i)(?:^|[^0-9])(?P<value>\d{6}[+\-A-FU-Y]\d{3}[0-9A-Y])(?:[^A-Za-z0-9]|$)", [f"HETU {ht}", f"tunnus:{ht}", f"code is{ht}."],
+     [f"HETU {ht[:-1]}{'Z' if ht[-1] != 'Z' else 'Y'}", f"9{ht}"], validator="fi_hetu",
+     description="A date, a century sign and a mod-31 check character: strong enough that a word glued in front (text extracted without spaces) does not matter.")
 
 
 def pnr():
@@ -1010,7 +1011,7 @@ rule("eu", "pii.se.personnummer", "Swedish personnummer", "se_personnummer", [],
      r"(?:^|[^0-9A-Za-z\-])(?P<value>(?:19|20)?\d{6}[\-+]\d{4})(?:[^0-9A-Za-z\-]|$)", [f"pnr {pn[:6]}-{pn[6:]}"],
      [f"pnr {pn[:6]}-{pn[6:9]}{(int(pn[9]) + 1) % 10}"], validator="se_personnummer")
 rule("eu", "pii.se.personnummer_full", "Swedish personnummer (12 digits)", "se_personnummer", [],
-     r"(?:^|[^0-9A-Za-z\-.])(?P<value>(?:18|19|20)\d{10})(?:[^0-9A-Za-z\-]|\.(?:\D|$)|$)", [f"pnr: 19{pn}"],
+     r"(?:^|[^0-9\-.])(?P<value>(?:18|19|20)\d{10})(?:[^0-9A-Za-z\-]|\.(?:\D|$)|$)", [f"pnr: 19{pn}", f"nummer är19{pn}."],
      [f"id 19{pn[:-1]}{(int(pn[-1]) + 1) % 10}", "ts 201513456789"], validator="se_personnummer", confidence=0.6,
      description="Century, a valid date and Luhn: rare enough by chance to need no context.")
 rule("eu", "pii.se.personnummer_bare", "Swedish personnummer (10 digits, no context)", "se_personnummer", [],
@@ -1084,9 +1085,11 @@ rule("intl", "pii.sg.nric", "Singapore NRIC/FIN", "sg_fin", [],
 
 # contact and network
 rule("contact", "pii.email.address", "E-mail address", "email", ["@"],
-     r"(?:^|[^A-Za-z0-9._%+\-])(?P<value>[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[a-z0-9]{2,30}))\b",
-     ["write to jane.doe@corp-mail.co.uk today", "a@xn--d1acufc.xn--p1ai"],
-     ["user@localhost", "@mention in chat", "git@github.com:org/repo.git", "image@2x.png"],
+     r"(?:^|[^A-Za-z0-9._%+\-:]|(?:^|[^/A-Za-z0-9._%+\-:])[A-Za-z][A-Za-z0-9_\-]{0,30}:)(?P<value>[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[a-z0-9]{2,30}))\b",
+     ["write to jane.doe@corp-mail.co.uk today", "a@xn--d1acufc.xn--p1ai", '<a href="mailto:jane.doe@corp-mail.co.uk">',
+      "E-Mail:j.doe@firma-mail.de"],
+     ["user@localhost", "@mention in chat", "git@github.com:org/repo.git", "image@2x.png",
+      "https://deploy:Zq8pWx2@git.corp-mail.co.uk/repo.git"],
      allow=[r"(?i)^(?:git|noreply|no-reply)@", r"(?i)@\d+x\.(?:png|jpe?g|gif|webp|svg)$", r"(?i)\.(?:png|jpe?g|gif|svg|webp|css|js)$"])
 PHONE_CTX = r"(?i)phone|\btel\b|tel[.:]|telephone|mobile|\bcell\b|\bcall\b|fax|telefon|téléphone|handy|whatsapp|contact|\b(?:my|your|his|her|our|their|home|work|office|direct|emergency)\b[^\n.]{0,20}\bnumber\b|\bph\b|ring|sms|text me|reach me|numéro|номер|電話"
 rule("contact", "pii.phone.e164", "Phone number with country code", "phone", ["+"],
@@ -1111,8 +1114,8 @@ rule("contact", "pii.phone.nanp_dashed", "North American phone number (3-3-4 wit
      description="NANP numbering: area code and exchange start with 2-9; the dashed 3-3-4 form is the North American convention.")
 FILES["contact"][-1]["keywords"] = []
 rule("net", "pii.net.ipv4", "IPv4 address", "ip_address", ["."],
-     r"(?:^|[^0-9A-Za-z.\-_/:])(?P<value>(?:\d{1,3}\.){3}\d{1,3})(?:[^0-9A-Za-z.\-_]|\.(?:\s|$)|$)",
-     ["client 203.0.113.42 connected", "ssh root@10.20.30.40", "bind 0.0.0.0"], ["version 1.2.3.4", "v1.2.3.4", "300.1.1.1", "1.2.3.4.5"],
+     r"(?:^|[^0-9A-Za-z.\-_/])(?P<value>(?:\d{1,3}\.){3}\d{1,3})(?:[^0-9A-Za-z.\-_]|\.(?:\s|$)|$)",
+     ["client 203.0.113.42 connected", "ssh root@10.20.30.40", "bind 0.0.0.0", "mapped ::ffff:198.51.100.7", "host:203.0.113.9"], ["version 1.2.3.4", "v1.2.3.4", "300.1.1.1", "1.2.3.4.5"],
      validator="ipv4", allow=[r"^[1-9]\.\d\.\d\.\d$|^\d\.[1-9]\.\d\.\d$|^\d\.\d\.[1-9]\.\d$|^\d\.\d\.\d\.[1-9]$"])
 FILES["net"][-1]["keywords"] = []
 FILES["net"][-1]["description"] = "Four single-digit parts (1.2.3.4) are versions or placeholders (0.0.0.0, the any-address, is not), and a letter before (v1.2.3.4) rules it out."
@@ -1147,6 +1150,26 @@ rule("crypto", "pii.crypto.eth", "Ethereum address", "crypto_wallet", ["0x"],
      ["wallet: 0x0000000000000000000000000000000000000000", "hash 0x52908400098527886E0F7030069857D2E4169EE7"],
      validator="eth_address", context=r"(?i)wallet|address|\beth\b|ether|send|pay|deposit|withdraw|metamask|\bto\b|\bfrom\b",
      context_window=40)
+
+# ---------------------------------------------------------------- later additions
+# Appended after the tables so that the seeded values of the rules above stay unchanged.
+# Signing secrets are often typed or generated from the whole printable range, quotes included
+# (`"7`D'}/…"`): inside a quoted literal that ends the line, the value runs to the closing quote.
+rule("saas", "secret.saas.jwt_secret_quoted", "JWT signing secret (quoted, any printable)", "json_web_token_secret", ["jwt"],
+     r"""(?im)jwt[A-Za-z0-9_.\-]{0,20}(?:secret|key)["']?[ \t]*(?:[:=]|=>)[ \t]*["'](?P<value>[^\r\n]{16,128}?)["'][ \t]*[,;]?[ \t]*$""",
+     [f"jwtSecret: \"{rnd(8)}'{rnd(6, '!#%&*+-;:/?')}{rnd(10)}\"", f"JWT_SECRET = '{rnd(12)}\"{rnd(12, ALNUM + '`~^[]{}')}'"],
+     ["jwt_secret: \"${JWT_SECRET}\"", "jwtSecret = 'change me to something long'", "jwt_key: 'short'"],
+     min_entropy=3.5, validator="secret_value", confidence=0.6)
+# Gradle's DSL sets repository credentials with method-call syntax (`password 'x'`, no `=`),
+# which the assignment rules do not see; inside a `credentials { }` block a literal is hardcoded.
+rule("registries", "secret.registries.gradle_credentials_block", "Gradle repository credentials block password", "gradle_password",
+     ["credentials"],
+     r"""(?s)\bcredentials\s*\{[^}]{0,400}?\bpassword\s*(?:=\s*)?["'](?P<value>[^"'\s$]{4,128})["']""",
+     [f"credentials {{\n    username 'deploy'\n    password '{rnd(14)}'\n}}",
+      f'maven {{\n  credentials {{\n    username = "ci"\n    password = "{rnd(10)}-{rnd(6)}"\n  }}\n}}'],
+     ["credentials {\n    username mavenUser\n    password mavenPassword\n}",
+      'credentials {\n    password "${System.getenv(\'REPO_PW\')}"\n}', "credentials {\n    password = ''\n}"],
+     confidence=0.6, description="A literal in a Gradle `credentials { }` block; properties and `${...}` are references.")
 
 # ---------------------------------------------------------------- emit
 

@@ -86,6 +86,11 @@ pub enum Validator {
     /// A value assigned to a password-named key: may be a single word (people choose
     /// passwords), but not a reference, a placeholder, a type name, a label or a field name.
     PasswordValue,
+    /// `secret_value` for the generic assignment rules, which also defer to a vendor rule: when
+    /// the key names a credential with a documented fixed format (`secret_access_key`: AWS or
+    /// IBM COS HMAC) and the value does not have that format, the vendor rule has already
+    /// decided it is not that credential, and a generic finding would only second-guess it.
+    GenericSecret,
 }
 
 impl Validator {
@@ -122,6 +127,7 @@ impl Validator {
             "sg_nric" => Validator::SgNric,
             "secret_value" => Validator::SecretValue,
             "password_value" => Validator::PasswordValue,
+            "generic_secret" => Validator::GenericSecret,
             "phone" => Validator::Phone,
             "nanp" => Validator::Nanp,
             "ipv6_cidr" => Validator::Ipv6Cidr,
@@ -162,6 +168,7 @@ impl Validator {
             Validator::SgNric => sg_nric(value),
             Validator::SecretValue => secret_value(value),
             Validator::PasswordValue => password_value(value),
+            Validator::GenericSecret => secret_value(value),
             Validator::Phone => phone(value),
             Validator::Nanp => nanp(value),
             Validator::Ipv6Cidr => ipv6_cidr(value),
@@ -170,6 +177,40 @@ impl Validator {
 }
 
 /// The decimal digits of `s`, separators dropped; `None` when more than `max` of them.
+impl Validator {
+    /// Like `validate`, for validators that also read the rest of the match (`whole`, which
+    /// contains `value`): the key a generic value is assigned to.
+    pub fn validate_match(self, value: &str, whole: &str) -> bool {
+        match self {
+            Validator::GenericSecret => secret_value(value) && !vendor_format_mismatch(value, whole),
+            _ => self.validate(value),
+        }
+    }
+}
+
+/// Keys owned by a vendor rule with a fixed documented value format. Matched on the key with
+/// separators removed and lower-cased (`AWS_SECRET_ACCESS_KEY`, `secretAccessKey`).
+fn vendor_format_mismatch(value: &str, whole: &str) -> bool {
+    let key_end = whole.rfind(value).unwrap_or(whole.len());
+    let key: String =
+        whole[..key_end].bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase() as char).collect();
+    let v = value.trim_matches(|c| c == '"' || c == '\'' || c == '`');
+    let b = v.as_bytes();
+    if key.contains("secretaccesskey") {
+        // AWS: 40 base64 characters; IBM Cloud Object Storage HMAC: 48 hex digits.
+        let aws = b.len() == 40 && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'/' || c == b'+');
+        let ibm = b.len() == 48 && b.iter().all(u8::is_ascii_hexdigit);
+        return !(aws || ibm);
+    }
+    if key.contains("ibm")
+        && (key.ends_with("apikey") || key.ends_with("key") || key.ends_with("pwd") || key.ends_with("password"))
+    {
+        // IBM Cloud IAM API key: 44 URL-safe base64 characters.
+        return !(b.len() == 44 && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-'));
+    }
+    false
+}
+
 fn digits(s: &str, max: usize) -> Option<Vec<u32>> {
     let mut out = Vec::new();
     for c in s.chars() {
@@ -1208,6 +1249,25 @@ pub fn shannon_entropy(s: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generic_defers_to_vendor_formats() {
+        let g = Validator::GenericSecret;
+        let hex42 = "d3adb33f0c0ffee1234a5b6c7d8e9f00a1b2c3d4e5";
+        assert!(!g.validate_match(hex42, &format!("AWS_SECRET_ACCESS_KEY={hex42}")));
+        let short = "Qm7#tLx2pRk9Wv";
+        assert!(!g.validate_match(short, &format!("secret_access_key = '{short}'")));
+        let aws = "Fq8/Zt2LwKp9+Xr4Vn7Bc1Df6Gh0Jk5Ms3Qy8Ea2";
+        assert!(g.validate_match(aws, &format!("\"SecretAccessKey\": \"{aws}\"")));
+        let cos = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c";
+        assert!(g.validate_match(cos, &format!("secret_access_key: {cos}")));
+        let iam = "Xk2_pQ9wLm4-Rt7Zs1Vb8Nc3Df6Gh0Jk5Ms2Qy9Ea4Wx7";
+        assert!(!g.validate_match(&format!("{iam}--ex"), &format!("ibm-cloud-pwd = {iam}--ex")));
+        assert!(g.validate_match(&iam[..44], &format!("IBM_CLOUD_API_KEY={}", &iam[..44])));
+        // Keys no vendor rule owns keep the plain generic gate.
+        assert!(g.validate_match(short, &format!("db_secret = '{short}'")));
+        assert!(!g.validate_match("hunter", "db_secret = 'hunter'"));
+    }
 
     #[test]
     fn luhn_works() {
