@@ -62,6 +62,10 @@ pub enum Validator {
     Mac,
     /// German Steuer-ID: 11 digits, no leading zero, ISO 7064 MOD 11,10 check digit.
     DeSteuerId,
+    /// German Steuer-ID as issued: the check digit *and* the digit pattern of the first ten
+    /// (exactly one digit repeated, twice or three times, never three in a row): strong enough
+    /// for a bare 11-digit run.
+    DeSteuerIdStrict,
     /// Polish PESEL: weighted check digit and a valid birth date.
     PlPesel,
     /// Finnish henkilötunnus: valid date, century sign, mod-31 check character.
@@ -119,6 +123,7 @@ impl Validator {
             "ipv6" => Validator::Ipv6,
             "mac" => Validator::Mac,
             "de_steuer_id" => Validator::DeSteuerId,
+            "de_steuer_id_strict" => Validator::DeSteuerIdStrict,
             "pl_pesel" => Validator::PlPesel,
             "fi_hetu" => Validator::FiHetu,
             "se_personnummer" => Validator::SePersonnummer,
@@ -160,6 +165,7 @@ impl Validator {
             Validator::Ipv6 => ipv6(value),
             Validator::Mac => mac(value),
             Validator::DeSteuerId => de_steuer_id(value),
+            Validator::DeSteuerIdStrict => de_steuer_id_strict(value),
             Validator::PlPesel => pl_pesel(value),
             Validator::FiHetu => fi_hetu(value),
             Validator::SePersonnummer => se_personnummer(value),
@@ -522,8 +528,12 @@ pub fn us_ssn(s: &str) -> bool {
     if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 {
         return false;
     }
-    // Repeated or running digits are test data, not people.
-    !(all_same(&d) || d == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+    // Repeated or running digits are test data, not people; 078-05-1120 (the Woolworth wallet
+    // insert) and 219-09-9999 (an SSA advertisement) were printed as samples and voided.
+    !(all_same(&d)
+        || d == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+        || d == [0, 7, 8, 0, 5, 1, 1, 2, 0]
+        || d == [2, 1, 9, 0, 9, 9, 9, 9, 9])
 }
 
 pub fn us_itin(s: &str) -> bool {
@@ -890,6 +900,27 @@ pub fn de_steuer_id(s: &str) -> bool {
         return false;
     }
     mod11_10(&d[..10]) == Some(d[10])
+}
+
+/// The BZSt allocation rule for the first ten digits: one digit occurs exactly twice or three
+/// times, every other at most once, and a tripled digit never fills three adjacent positions.
+/// About 4% of random 10-digit prefixes qualify; with the check digit, ~0.3% of random
+/// 11-digit numbers pass, and phone-like numbers (several repeated digits) almost never do.
+pub fn de_steuer_id_strict(s: &str) -> bool {
+    if !de_steuer_id(s) {
+        return false;
+    }
+    let Some(d) = digits(s, 11) else { return false };
+    let mut counts = [0u8; 10];
+    for &x in &d[..10] {
+        counts[(x % 10) as usize] += 1;
+    }
+    let repeated: Vec<u8> = counts.iter().copied().filter(|&c| c >= 2).collect();
+    match repeated.as_slice() {
+        [2] => true,
+        [3] => !d[..10].windows(3).any(|w| w[0] == w[1] && w[1] == w[2]),
+        _ => false,
+    }
 }
 
 fn valid_date(year: u32, month: u32, day: u32) -> bool {
@@ -1333,6 +1364,7 @@ mod tests {
         assert!(!us_ssn("936-22-8741"));
         assert!(!us_ssn("536-00-8741"));
         assert!(!us_ssn("536-22-0000"));
+        assert!(!us_ssn("078-05-1120") && !us_ssn("219-09-9999"));
         assert!(us_itin("912-74-1234"));
         assert!(!us_itin("912-45-1234"));
         assert!(aba_routing("021000021"));
@@ -1367,6 +1399,11 @@ mod tests {
         assert!(se_personnummer("811228-9874"));
         assert!(!se_personnummer("811228-9875"));
         assert!(de_steuer_id("86095742719"));
+        assert!(de_steuer_id_strict("86095742719"));
+        // Check digit right, but all ten digits distinct: not an allocated number.
+        assert!(de_steuer_id("12345678903") && !de_steuer_id_strict("12345678903"));
+        // A digit three times in a row is never allocated.
+        assert!(de_steuer_id("11123456786") && !de_steuer_id_strict("11123456786"));
         assert!(!de_steuer_id("86095742718"));
     }
 
