@@ -1200,6 +1200,44 @@ rule("eu", "pii.de.steuer_id_bare", "German tax identification number (no contex
      validator="de_steuer_id_strict", confidence=0.5,
      description="Check digit plus the allocation pattern (one digit of the first ten repeated): about 0.3% of random 11-digit numbers pass, phone numbers almost never.")
 
+# Vendor tokens with documented prefixes (formats from each vendor's API documentation).
+def r2(n, alpha=ALNUM):
+    return "".join(R2.choice(alpha) for _ in range(n))
+
+
+def uuid2():
+    return f"{r2(8, HEX)}-{r2(4, HEX)}-4{r2(3, HEX)}-a{r2(3, HEX)}-{r2(12, HEX)}"
+
+
+rule("saas", "secret.saas.brevo", "Brevo (Sendinblue) API or SMTP key", "brevo_api_key", ["xkeysib-", "xsmtpsib-"],
+     r"\b(?P<value>x(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16})\b",
+     [f"BREVO_API_KEY=xkeysib-{r2(64, HEX)}-{r2(16)}"], ["xkeysib-short", "api-key: xkeysib-<your key>"])
+rule("saas", "secret.saas.langfuse", "Langfuse secret key", "langfuse_secret_key", ["sk-lf-"],
+     r"\b(?P<value>sk-lf-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
+     [f"LANGFUSE_SECRET_KEY=sk-lf-{uuid2()}"], [f"LANGFUSE_PUBLIC_KEY=pk-lf-{uuid2()}", "sk-lf-..."])
+rule("saas", "secret.saas.onepassword_service_account", "1Password service account token", "onepassword_token", ["ops_eyJ"],
+     r"\b(?P<value>ops_eyJ[A-Za-z0-9+/=_\-]{100,2000})",
+     [f"OP_SERVICE_ACCOUNT_TOKEN=ops_{b64u(json.dumps({'signInAddress': 'my.1password.com', 'email': r2(12).lower() + '@1passwordserviceaccounts.com', 'secretKey': r2(30)}))}"],
+     ["OP_SERVICE_ACCOUNT_TOKEN=ops_eyJ..."], min_entropy=4.0)
+rule("ci", "secret.ci.tencent_secret_id", "Tencent Cloud SecretId", "tencent_secret_id", ["AKID"],
+     r"\b(?P<value>AKID[A-Za-z0-9]{32})\b", [f"TENCENTCLOUD_SECRET_ID=AKID{r2(32)}"], ["AKIDshort", "AKID" + "x" * 32],
+     min_entropy=3.8)
+rule("ci", "secret.ci.scaleway_access_key", "Scaleway access key", "scaleway_access_key", ["SCW"],
+     r"\b(?P<value>SCW[A-Z0-9]{17})\b", [f"SCW_ACCESS_KEY=SCW{r2(17, UPPER_ALNUM)}"], ["SCW_ACCESS_KEY=SCWXXXXXXXXXXXXXXXXX", "SCWSHORT"],
+     min_entropy=3.2)
+rule("saas", "secret.saas.cloudinary_url", "Cloudinary URL with API secret", "cloudinary_credentials", ["cloudinary://"],
+     r"cloudinary://\d{6,20}:(?P<value>[A-Za-z0-9_\-]{20,40})@[A-Za-z0-9_\-]+",
+     [f"CLOUDINARY_URL=cloudinary://{r2(15, string.digits)}:{r2(27, URLSAFE)}@acme-media"],
+     ["CLOUDINARY_URL=cloudinary://<api_key>:<api_secret>@<cloud_name>"], min_entropy=3.5)
+rule("registries", "secret.registries.docker_config_auth", "Docker registry credentials (config.json auths)", "docker_registry_auth",
+     ['"auth"'],
+     r'"auth"\s*:\s*"(?P<value>[A-Za-z0-9+/]{8,1024}={0,2})"',
+     ['{"auths": {"registry.corp.io": {"auth": "' + base64.b64encode(f"ci-bot:{r2(18)}".encode()).decode() + '"}}}'],
+     ['{"auths": {"registry.corp.io": {"auth": ""}}}', '{"auths": {"r.io": {"auth": "' + base64.b64encode(b"ci-bot").decode() + '"}}}',
+      '{"auth": "' + base64.b64encode(f"ci-bot:{r2(18)}".encode()).decode() + '"}'],
+     validator="basic_auth_b64", context=r'"auths"\s*:', context_window=400,
+     description="`docker login` stores base64 `user:password` under `auths`; the value must decode to that shape.")
+
 # ---------------------------------------------------------------- emit
 
 

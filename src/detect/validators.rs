@@ -66,6 +66,9 @@ pub enum Validator {
     /// (exactly one digit repeated, twice or three times, never three in a row): strong enough
     /// for a bare 11-digit run.
     DeSteuerIdStrict,
+    /// HTTP Basic credentials (RFC 7617): standard base64 of `user:password`, both printable,
+    /// the password not a placeholder.
+    BasicAuthB64,
     /// Polish PESEL: weighted check digit and a valid birth date.
     PlPesel,
     /// Finnish henkilötunnus: valid date, century sign, mod-31 check character.
@@ -124,6 +127,7 @@ impl Validator {
             "mac" => Validator::Mac,
             "de_steuer_id" => Validator::DeSteuerId,
             "de_steuer_id_strict" => Validator::DeSteuerIdStrict,
+            "basic_auth_b64" => Validator::BasicAuthB64,
             "pl_pesel" => Validator::PlPesel,
             "fi_hetu" => Validator::FiHetu,
             "se_personnummer" => Validator::SePersonnummer,
@@ -166,6 +170,7 @@ impl Validator {
             Validator::Mac => mac(value),
             Validator::DeSteuerId => de_steuer_id(value),
             Validator::DeSteuerIdStrict => de_steuer_id_strict(value),
+            Validator::BasicAuthB64 => basic_auth_b64(value),
             Validator::PlPesel => pl_pesel(value),
             Validator::FiHetu => fi_hetu(value),
             Validator::SePersonnummer => se_personnummer(value),
@@ -353,6 +358,19 @@ fn b64url_lossy(seg: &str) -> Option<String> {
     }
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(seg).ok()?;
     Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `dXNlcjpwYXNz` → `user:pass`: a user of printable characters without `:`, then a password
+/// of at least four printable characters (a docker `auths` entry, an `Authorization: Basic`).
+pub fn basic_auth_b64(s: &str) -> bool {
+    if s.len() > 1024 {
+        return false;
+    }
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s) else { return false };
+    let Ok(text) = std::str::from_utf8(&bytes) else { return false };
+    let Some((user, pass)) = text.split_once(':') else { return false };
+    let printable = |t: &str| t.chars().all(|c| !c.is_control());
+    !user.is_empty() && pass.chars().count() >= 4 && printable(user) && printable(pass) && !pass.starts_with('$')
 }
 
 /// Two or three dot-separated base64url segments; the header is a JSON object naming `alg`,
@@ -1280,6 +1298,17 @@ pub fn shannon_entropy(s: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn basic_auth_decodes_to_user_and_password() {
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert!(basic_auth_b64(&enc("deploy:Tq8#vLm2xR")));
+        assert!(!basic_auth_b64(&enc("no-colon-here")));
+        assert!(!basic_auth_b64(&enc(":Tq8#vLm2xR")));
+        assert!(!basic_auth_b64(&enc("deploy:ab")));
+        assert!(!basic_auth_b64(&enc("deploy:$REGISTRY_PASSWORD")));
+        assert!(!basic_auth_b64("not base64!"));
+    }
 
     #[test]
     fn generic_defers_to_vendor_formats() {
