@@ -712,21 +712,29 @@ rule("hashes", "secret.hash.ntlm_pwdump", "NTLM hash dump line", "password_hash"
      [f"Administrator:500:aad3b435b51404eeaad3b435b51404ee:{h(32)}:::"], ["Administrator:500:::"], min_entropy=2.5)
 
 # ---------------------------------------------------------------- generic assignments
-KEYNAMES = r"(?:passw(?:or)?d|passwd|pwd|passphrase|secret|token|api_?key|apikey|access_?key|auth_?key|client_?secret|private_?key|credential|creds)"
+# `key` alone is a dictionary key, a cache key, a sort key; only kinds of key that name a
+# credential (a service account key, an app's encryption key) count.
+KEYNAMES = r"(?:passw(?:or)?d|passwd|pwd|passphrase|secret|token|api_?key|apikey|access_?key|auth_?key|client_?secret|private_?key|credential|creds|(?:service|master|signing|encryption|app|admin|priv)_?key)"
 GKW = ["password", "passwd", "pwd", "passphrase", "secret", "token", "api_key", "apikey", "api-key", "access_key",
-       "accesskey", "auth", "credential", "creds", "private_key", "pass"]
+       "accesskey", "auth", "credential", "creds", "private_key", "pass", "service_key", "servicekey", "master_key",
+       "masterkey", "signing_key", "signingkey", "encryption_key", "encryptionkey", "app_key", "appkey", "admin_key",
+       "adminkey", "priv_key", "privkey"]
 rule("generic", "secret.generic.quoted_assignment", "Credential assigned to a quoted literal", "generic_secret", GKW,
      r"""(?i)[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}["']?\s*(?:[:=]|:=|=>|==|!=|\?\?|\|\|)\s*[@rbuf]?\\?["'`](?P<value>[^"'\s\\]{6,200})\\?["'`]""",
-     [f'db_password = "{rnd(6)}#{rnd(8)}"', f"'api_key': '{rnd(32)}'", f"const AUTH_TOKEN = `{rnd(24)}`"],
+     [f'db_password = "{rnd(6)}#{rnd(8)}"', f"'api_key': '{rnd(32)}'", f"const AUTH_TOKEN = `{rnd(24)}`",
+      'SIGNING_KEY = "Zr8vQ2mX7tLp4Wn9Kd3B"'],
      ['password = os.environ["DB_PASSWORD"]', 'api_key = ""', 'password = "${DB_PASSWORD}"', 'token_type = "refresh_token"',
-      'password = "password"', 'password_field = "user_password"', 'secret_access_key = "Qm7#tLx2pRk9Wv"'],
+      'password = "password"', 'password_field = "user_password"', 'secret_access_key = "Qm7#tLx2pRk9Wv"',
+      'cache_key = "user_profile_v2"', 'sort_key = "created_at"'],
      min_entropy=2.5, validator="generic_secret", confidence=0.7,
      description="Generic: the value must not be a reference or a word, and must have entropy; a key a vendor rule owns (`secret_access_key`) is left to that rule's format.")
 rule("generic", "secret.generic.unquoted_assignment", "Credential in an env/ini/yaml line", "generic_secret", GKW,
      r"""(?im)^[ \t#/]*(?:export\s+|set\s+)?[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}[ \t]*(?:[:=]|:=|=>)[ \t]*(?P<value>[^\s"'`#;,{}\[\]()]{8,200})[ \t]*(?:#.*)?$""",
-     [f"DB_PASSWORD={rnd(10)}!{rnd(4)}", f"smtp_password: {rnd(16)}", f"REACT_APP_API_KEY={rnd(28)}"],
+     [f"DB_PASSWORD={rnd(10)}!{rnd(4)}", f"smtp_password: {rnd(16)}", f"REACT_APP_API_KEY={rnd(28)}",
+      "APP_KEY=base64:q7Jt2mZxR9vLp4Wn8Kd3BfH6sY1cE0aU5gT="],
      ["DB_PASSWORD=$DB_PASSWORD", "password: ${PASSWORD}", "SECRET_KEY=changeme", "PASSWORD=process.env.PASSWORD",
-      "token: refresh_token_ttl", "export AWS_SECRET_ACCESS_KEY=d3adb33f0c0ffee1234a5b6c7d8e9f00a1b2c3d4e5"],
+      "token: refresh_token_ttl", "export AWS_SECRET_ACCESS_KEY=d3adb33f0c0ffee1234a5b6c7d8e9f00a1b2c3d4e5",
+      "APP_KEY=", "partition_key: tenant_id"],
      min_entropy=2.5, validator="generic_secret", confidence=0.6)
 rule("generic", "secret.generic.comparison", "Credential compared with a literal", "generic_secret", GKW,
      r"""(?i)""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,20}\s*(?:==|!=|===|!==|\.equals\()\s*["'](?P<value>[^"'\s]{6,200})["']""",
