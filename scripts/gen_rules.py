@@ -611,7 +611,7 @@ rule("db", "secret.db.authorization_bearer", "HTTP Bearer token", "http_bearer_t
      r"(?i)(?:authorization\s*[:=]\s*[\"']?|-H\s+[\"']authorization:\s*)bearer\s+(?P<value>[A-Za-z0-9_\-.=~+/]{12,2048})",
      [f"Authorization: Bearer {rnd(40, URLSAFE)}"], ["Authorization: Bearer <token>", "Authorization: Bearer $ACCESS_TOKEN"],
      min_entropy=3.5)
-rule("db", "secret.db.cli_password", "Password passed on a command line", "cli_credentials", ["-p", "--password"],
+rule("db", "secret.db.cli_password", "Password passed on a command line", "cli_credentials", ["-p", "--password", "curl"],
      r"""(?i)(?:psexec|sqlcmd|mysql|mysqldump|net use|runas|connect-viserver|smbclient|sshpass|curl)\b[^\n]{0,160}?(?:\s-p|\s--password[= ]|\s-password\s|\s/p:|\s-u\s+\S+?:)\s*["']?(?P<value>[^\s"'$%<>]{4,128})""",
      [f"psexec \\\\host -u admin -p {rnd(12)} cmd.exe", f"mysql -u root --password={rnd(12)} app"],
      ["mysql -u root -p app", "psexec \\\\host -u admin -p $PW cmd"], min_entropy=2.0)
@@ -720,9 +720,9 @@ GKW = ["password", "passwd", "pwd", "passphrase", "secret", "token", "api_key", 
        "masterkey", "signing_key", "signingkey", "encryption_key", "encryptionkey", "app_key", "appkey", "admin_key",
        "adminkey", "priv_key", "privkey"]
 rule("generic", "secret.generic.quoted_assignment", "Credential assigned to a quoted literal", "generic_secret", GKW,
-     r"""(?i)[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}["']?\s*(?:[:=]|:=|=>|==|!=|\?\?|\|\|)\s*[@rbuf]?\\?["'`](?P<value>[^"'\s\\]{6,200})\\?["'`]""",
+     r"""(?i)[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}["']?\]?\s*(?:[:=]|:=|=>|==|!=|\?\?|\|\|)\s*[@rbuf]?\\?["'`](?P<value>[^"'\s\\]{6,200})\\?["'`]""",
      [f'db_password = "{rnd(6)}#{rnd(8)}"', f"'api_key': '{rnd(32)}'", f"const AUTH_TOKEN = `{rnd(24)}`",
-      'SIGNING_KEY = "Zr8vQ2mX7tLp4Wn9Kd3B"'],
+      'SIGNING_KEY = "Zr8vQ2mX7tLp4Wn9Kd3B"', "ENV['API_TOKEN'] = 'Wq4Lz8Rt2Xm6Kp9Vb3Nd'"],
      ['password = os.environ["DB_PASSWORD"]', 'api_key = ""', 'password = "${DB_PASSWORD}"', 'token_type = "refresh_token"',
       'password = "password"', 'password_field = "user_password"', 'secret_access_key = "Qm7#tLx2pRk9Wv"',
       'cache_key = "user_profile_v2"', 'sort_key = "created_at"'],
@@ -1245,6 +1245,32 @@ rule("registries", "secret.registries.docker_config_auth", "Docker registry cred
       '{"auth": "' + base64.b64encode(f"ci-bot:{r2(18)}".encode()).decode() + '"}'],
      validator="basic_auth_b64", context=r'"auths"\s*:', context_window=400,
      description="`docker login` stores base64 `user:password` under `auths`; the value must decode to that shape.")
+
+# Credentials as XML elements (Maven settings.xml `<password>`, Spring and .NET configs).
+XML_TAG = r"(?:[A-Za-z0-9_.\-]{0,30}(?:passw(?:or)?d|passwd|pwd|secret|token|api_?key|apikey|access_?key|auth_?key|client_?secret|private_?key|credential)[A-Za-z0-9_.\-]{0,20})"
+rule("generic", "secret.generic.xml_element_password", "Password as an XML element", "generic_password",
+     ["password>", "passwd>", "pwd>"],
+     r"(?i)<(?:[A-Za-z0-9_.\-]{0,30}(?:passw(?:or)?d|passwd|pwd))>(?P<value>[^<>\s]{4,200})</",
+     ["<server>\n  <id>nexus</id>\n  <username>deploy</username>\n  <password>Tr4il-mix-92</password>\n</server>",
+      "<db.password>q8Zt2LmVw</db.password>"],
+     ["<password>${env.NEXUS_PASSWORD}</password>", "<password></password>", "<password>password</password>",
+      "<passwordEncoding>UTF-8</passwordEncoding>", "<password>{{ db_password }}</password>"],
+     validator="password_value", confidence=0.6)
+rule("generic", "secret.generic.xml_element", "Credential as an XML element", "generic_secret",
+     ["secret>", "token>", "key>", "credential>"],
+     r"(?i)<(?P<tag>" + XML_TAG + r")>(?P<value>[^<>\s]{8,400})</",
+     ["<apiKey>Hq7ZtL2vX9pW4nK8dR3m</apiKey>", "<client-secret>Zp4.Kw9~Lm2_Rx7Vt3</client-secret>"],
+     ["<apiKey>${API_KEY}</apiKey>", "<token>refresh_token</token>", "<secretName>db-creds</secretName>",
+      "<accessKey>ACCESS_KEY_ID</accessKey>"],
+     min_entropy=3.0, validator="secret_value", confidence=0.6)
+# `--api-token VALUE`, `--client-secret=VALUE`: credentials passed as command-line flags.
+rule("generic", "secret.generic.cli_flag", "Credential passed as a command-line flag", "generic_secret",
+     ["--token", "--api-key", "--apikey", "--secret", "--password", "--auth-token", "--access-key", "-token", "-key", "-secret"],
+     r"""(?i)(?:^|\s)--?(?:[a-z0-9]+-){0,3}(?:token|api-?key|apikey|secret|secret-key|access-key|auth-token|client-secret|password|passwd)(?:=|[ \t]+)["']?(?P<value>[^\s"'$%<>]{8,200})""",
+     ["mytool deploy --api-token Wq4Lz8Rt2Xm6Kp9Vb3Nd", "cli login --client-secret=Zp4.Kw9~Lm2_Rx7Vt3"],
+     ["mytool --api-token $API_TOKEN", "cli login --client-secret=<secret>", "--token-file ~/.config/tool/token",
+      "--password-stdin", "--secret-name prod-db"],
+     min_entropy=3.0, validator="secret_value", confidence=0.6)
 
 # ---------------------------------------------------------------- emit
 
