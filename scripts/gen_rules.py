@@ -1100,18 +1100,20 @@ rule("contact", "pii.email.address", "E-mail address", "email", ["@"],
      ["user@localhost", "@mention in chat", "git@github.com:org/repo.git", "image@2x.png",
       "https://deploy:Zq8pWx2@git.corp-mail.co.uk/repo.git"],
      allow=[r"(?i)^(?:git|noreply|no-reply)@", r"(?i)@\d+x\.(?:png|jpe?g|gif|webp|svg)$", r"(?i)\.(?:png|jpe?g|gif|svg|webp|css|js)$"])
-PHONE_CTX = r"(?i)phone|\btel\b|tel[.:]|telephone|mobile|\bcell\b|\bcall\b|fax|telefon|téléphone|handy|whatsapp|contact|\b(?:my|your|his|her|our|their|home|work|office|direct|emergency)\b[^\n.]{0,20}\bnumber\b|\bph\b|ring|sms|text me|reach me|numéro|номер|電話"
+PHONE_CTX = r"(?i)phone|\btel\b|tel[.:]|\btél\b|tél[.:]|telephone|mobile|\bcell\b|\bcall\b|fax|telefon|téléphone|teléfono|telefono|portable|móvil|celular|handy|whatsapp|contact|\b(?:my|your|his|her|our|their|home|work|office|direct|emergency)\b[^\n.]{0,20}\bnumber\b|\bph\b|ring|sms|text me|reach me|numéro|номер|電話"
 rule("contact", "pii.phone.e164", "Phone number with country code", "phone", ["+"],
      r"(?:^|[^0-9A-Za-z+])(?P<value>\+[1-9]\d{0,2}[ .\-]?(?:\(0?\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,4})(?:[^0-9A-Za-z]|$)",
      ["call +44 20 7946 0958", "+49 30 901820", "Tel: +1 (415) 555-0132", "+14155550132"],
      ["version +1.2.3", "+1", "sum +1234"], min_entropy=1.5, confidence=0.8, validator="phone")
 rule("contact", "pii.phone.national", "Phone number (national form, with context)", "phone", [],
-     r"(?:^|[^0-9A-Za-z+\-.])(?P<value>(?:\(\d{2,5}\)[ .\-]?\d{3,4}[ .\-]?\d{3,4}|0\d{1,4}[ .\-/]\d{3,4}[ .\-]?\d{3,4}|\d{3}[.\-]\d{3}[.\-]\d{4}|0\d{9,10}|1[3-9]\d{9}|\d{2,3}-\d{7}))(?:[^0-9A-Za-z\-]|$)",
-     ["phone: (555) 123-4567", "Tel. 020 7946 0958", "mobile 0612345678", "call me at 415-555-0132"],
+     r"(?:^|[^0-9A-Za-z+\-.])(?P<value>(?:\(\d{2,5}\)[ .\-]?\d{3,4}[ .\-]?\d{3,4}|0\d{1,4}[ .\-/]\d{3,4}[ .\-]?\d{3,4}|0[1-9](?:[ .\-]\d{2}){4}|\d{3}[.\-]\d{3}[.\-]\d{4}|0\d{9,10}|1[3-9]\d{9}|\d{2,3}-\d{7}))(?:[^0-9A-Za-z\-]|$)",
+     ["phone: (555) 123-4567", "Tel. 020 7946 0958", "mobile 0612345678", "call me at 415-555-0132", "tél : 06 12 34 56 78",
+      "portable 07.81.23.45.67"],
      ["order (555) 123-4567", "ISBN 020 7946 0958", "2024-01-15"], context=PHONE_CTX, context_window=60, min_entropy=1.5,
      validator="phone")
 # The context words double as prefilter keywords: the rule cannot fire without one.
-FILES["contact"][-1]["keywords"] = ["phone", "tel", "mobile", "cell", "call", "fax", "telefon", "téléphone", "handy",
+FILES["contact"][-1]["keywords"] = ["phone", "tel", "tél", "mobile", "cell", "call", "fax", "telefon", "téléphone", "teléfono",
+                                    "telefono", "portable", "móvil", "celular", "handy",
                                     "whatsapp", "contact", "number", "ph", "ring", "sms", "text me", "reach me", "num",
                                     "номер", "電話"]
 rule("contact", "pii.phone.us_formatted", "US phone number (formatted)", "phone", ["("],
@@ -1271,6 +1273,13 @@ rule("generic", "secret.generic.cli_flag", "Credential passed as a command-line 
      ["mytool --api-token $API_TOKEN", "cli login --client-secret=<secret>", "--token-file ~/.config/tool/token",
       "--password-stdin", "--secret-name prod-db"],
      min_entropy=3.0, validator="secret_value", confidence=0.6)
+
+# Single-digit dotted quads are versions unless the text says it is an address (`8.8.8.8`).
+rule("net", "pii.net.ipv4_short", "IPv4 address with single-digit octets (with context)", "ip_address", ["ip", "addr", "dns", "ping", "gateway", "nameserver", "resolver"],
+     r"(?:^|[^0-9A-Za-z.\-_/])(?P<value>\d\.\d\.\d\.\d)(?:[^0-9A-Za-z.\-_]|\.(?:\s|$)|$)",
+     ["IP address 8.8.8.8", "nameserver 1.1.1.1", "ping 9.9.9.9"], ["version 1.2.3.4", "IP stack v1.2.3.4", "release 1.0.0.1 notes", "HTTP server 2.4.1.0", "pip install pkg==2.4.1.0"],
+     validator="ipv4", context=r"(?i)\bip(?:v4)?\b|\baddr(?:ess)?\b|\bdns\b|nameserver|resolver|\bping\b|gateway",
+     context_window=30, confidence=0.5)
 
 # ---------------------------------------------------------------- emit
 
