@@ -725,7 +725,8 @@ rule("generic", "secret.generic.quoted_assignment", "Credential assigned to a qu
       'SIGNING_KEY = "Zr8vQ2mX7tLp4Wn9Kd3B"', "ENV['API_TOKEN'] = 'Wq4Lz8Rt2Xm6Kp9Vb3Nd'"],
      ['password = os.environ["DB_PASSWORD"]', 'api_key = ""', 'password = "${DB_PASSWORD}"', 'token_type = "refresh_token"',
       'password = "password"', 'password_field = "user_password"', 'secret_access_key = "Qm7#tLx2pRk9Wv"',
-      'cache_key = "user_profile_v2"', 'sort_key = "created_at"'],
+      'cache_key = "user_profile_v2"', 'sort_key = "created_at"', 'api_key_header = "X-API-Key"',
+      'private_key_path = "~/.ssh/id_rsa"', 'secret_name = "prod/db/creds"'],
      min_entropy=2.5, validator="generic_secret", confidence=0.7,
      description="Generic: the value must not be a reference or a word, and must have entropy; a key a vendor rule owns (`secret_access_key`) is left to that rule's format.")
 rule("generic", "secret.generic.unquoted_assignment", "Credential in an env/ini/yaml line", "generic_secret", GKW,
@@ -734,7 +735,7 @@ rule("generic", "secret.generic.unquoted_assignment", "Credential in an env/ini/
       "APP_KEY=base64:q7Jt2mZxR9vLp4Wn8Kd3BfH6sY1cE0aU5gT="],
      ["DB_PASSWORD=$DB_PASSWORD", "password: ${PASSWORD}", "SECRET_KEY=changeme", "PASSWORD=process.env.PASSWORD",
       "token: refresh_token_ttl", "export AWS_SECRET_ACCESS_KEY=d3adb33f0c0ffee1234a5b6c7d8e9f00a1b2c3d4e5",
-      "APP_KEY=", "partition_key: tenant_id"],
+      "APP_KEY=", "partition_key: tenant_id", "master_key: config/master.key"],
      min_entropy=2.5, validator="generic_secret", confidence=0.6)
 rule("generic", "secret.generic.comparison", "Credential compared with a literal", "generic_secret", GKW,
      r"""(?i)""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,20}\s*(?:==|!=|===|!==|\.equals\()\s*["'](?P<value>[^"'\s]{6,200})["']""",

@@ -1211,6 +1211,11 @@ pub fn secret_value(s: &str) -> bool {
     {
         return false;
     }
+    // Relative paths and lower-case path-like names (`~/.ssh/id_rsa`, `prod/db/creds`,
+    // `config/master.key`) and HTTP header names (`X-API-Key`) name where a secret is, not it.
+    if looks_like_path(v) || is_header_name(v) {
+        return false;
+    }
     // A name that mentions "password" with nothing but letters and separators is a field name.
     if (lower.contains("password") || lower.contains("passwd"))
         && lower.bytes().all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'#' | b':'))
@@ -1257,6 +1262,28 @@ pub fn secret_value(s: &str) -> bool {
     let floor =
         if classes >= 3 { (0.7 * (v.len() as f64).log2()).min(2.6) } else { (0.85 * (v.len() as f64).log2()).min(3.0) };
     classes >= 2 && shannon_entropy(v) >= floor
+}
+
+fn looks_like_path(v: &str) -> bool {
+    if v.starts_with("~/") || v.starts_with("./") || v.starts_with("../") {
+        return true;
+    }
+    v.contains('/')
+        && v.bytes().any(|b| b.is_ascii_lowercase())
+        && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-' | b'/'))
+}
+
+/// `X-API-Key`, `Content-Type`, `X-Auth-Token`: dash-separated capitalised words.
+fn is_header_name(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('-').collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            let b = p.as_bytes();
+            !b.is_empty()
+                && b.iter().all(u8::is_ascii_alphabetic)
+                && b[0].is_ascii_uppercase()
+                && (b[1..].iter().all(u8::is_ascii_lowercase) || (b.len() <= 4 && b.iter().all(u8::is_ascii_uppercase)))
+        })
 }
 
 fn is_uuid(s: &str) -> bool {
@@ -1308,6 +1335,18 @@ mod tests {
         assert!(!basic_auth_b64(&enc("deploy:ab")));
         assert!(!basic_auth_b64(&enc("deploy:$REGISTRY_PASSWORD")));
         assert!(!basic_auth_b64("not base64!"));
+    }
+
+    #[test]
+    fn paths_and_header_names_are_not_secrets() {
+        assert!(!secret_value("~/.ssh/id_rsa"));
+        assert!(!secret_value("prod/db/creds"));
+        assert!(!secret_value("config/master.key"));
+        assert!(!secret_value("X-API-Key"));
+        assert!(!secret_value("X-Auth-Token"));
+        // Base64 with slashes has upper case; mixed-case dashed tokens are not title words.
+        assert!(secret_value("Fq8/Zt2LwKp9+Xr4Vn7Bc1Df6Gh0Jk5Ms3Qy8Ea2"));
+        assert!(secret_value("Kq-Zt2Lw-Xr4V-n7Bc"));
     }
 
     #[test]
