@@ -611,7 +611,7 @@ rule("db", "secret.db.authorization_bearer", "HTTP Bearer token", "http_bearer_t
      r"(?i)(?:authorization\s*[:=]\s*[\"']?|-H\s+[\"']authorization:\s*)bearer\s+(?P<value>[A-Za-z0-9_\-.=~+/]{12,2048})",
      [f"Authorization: Bearer {rnd(40, URLSAFE)}"], ["Authorization: Bearer <token>", "Authorization: Bearer $ACCESS_TOKEN"],
      min_entropy=3.5)
-rule("db", "secret.db.cli_password", "Password passed on a command line", "cli_credentials", ["-p", "--password"],
+rule("db", "secret.db.cli_password", "Password passed on a command line", "cli_credentials", ["-p", "--password", "curl"],
      r"""(?i)(?:psexec|sqlcmd|mysql|mysqldump|net use|runas|connect-viserver|smbclient|sshpass|curl)\b[^\n]{0,160}?(?:\s-p|\s--password[= ]|\s-password\s|\s/p:|\s-u\s+\S+?:)\s*["']?(?P<value>[^\s"'$%<>]{4,128})""",
      [f"psexec \\\\host -u admin -p {rnd(12)} cmd.exe", f"mysql -u root --password={rnd(12)} app"],
      ["mysql -u root -p app", "psexec \\\\host -u admin -p $PW cmd"], min_entropy=2.0)
@@ -712,22 +712,31 @@ rule("hashes", "secret.hash.ntlm_pwdump", "NTLM hash dump line", "password_hash"
      [f"Administrator:500:aad3b435b51404eeaad3b435b51404ee:{h(32)}:::"], ["Administrator:500:::"], min_entropy=2.5)
 
 # ---------------------------------------------------------------- generic assignments
-KEYNAMES = r"(?:passw(?:or)?d|passwd|pwd|passphrase|secret|token|api_?key|apikey|access_?key|auth_?key|client_?secret|private_?key|credential|creds)"
+# `key` alone is a dictionary key, a cache key, a sort key; only kinds of key that name a
+# credential (a service account key, an app's encryption key) count.
+KEYNAMES = r"(?:passw(?:or)?d|passwd|pwd|passphrase|secret|token|api_?key|apikey|access_?key|auth_?key|client_?secret|private_?key|credential|creds|(?:service|master|signing|encryption|app|admin|priv)_?key)"
 GKW = ["password", "passwd", "pwd", "passphrase", "secret", "token", "api_key", "apikey", "api-key", "access_key",
-       "accesskey", "auth", "credential", "creds", "private_key", "pass"]
+       "accesskey", "auth", "credential", "creds", "private_key", "pass", "service_key", "servicekey", "master_key",
+       "masterkey", "signing_key", "signingkey", "encryption_key", "encryptionkey", "app_key", "appkey", "admin_key",
+       "adminkey", "priv_key", "privkey"]
 rule("generic", "secret.generic.quoted_assignment", "Credential assigned to a quoted literal", "generic_secret", GKW,
-     r"""(?i)[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}["']?\s*(?:[:=]|:=|=>|==|!=|\?\?|\|\|)\s*[@rbuf]?\\?["'`](?P<value>[^"'\s\\]{6,200})\\?["'`]""",
-     [f'db_password = "{rnd(6)}#{rnd(8)}"', f"'api_key': '{rnd(32)}'", f"const AUTH_TOKEN = `{rnd(24)}`"],
+     r"""(?i)[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}["']?\]?\s*(?:[:=]|:=|=>|==|!=|\?\?|\|\|)\s*[@rbuf]?\\?["'`](?P<value>[^"'\s\\]{6,200})\\?["'`]""",
+     [f'db_password = "{rnd(6)}#{rnd(8)}"', f"'api_key': '{rnd(32)}'", f"const AUTH_TOKEN = `{rnd(24)}`",
+      'SIGNING_KEY = "Zr8vQ2mX7tLp4Wn9Kd3B"', "ENV['API_TOKEN'] = 'Wq4Lz8Rt2Xm6Kp9Vb3Nd'"],
      ['password = os.environ["DB_PASSWORD"]', 'api_key = ""', 'password = "${DB_PASSWORD}"', 'token_type = "refresh_token"',
-      'password = "password"', 'password_field = "user_password"'],
-     min_entropy=2.5, validator="secret_value", confidence=0.7,
-     description="Generic: the value must not be a reference or a word, and must have entropy.")
+      'password = "password"', 'password_field = "user_password"', 'secret_access_key = "Qm7#tLx2pRk9Wv"',
+      'cache_key = "user_profile_v2"', 'sort_key = "created_at"', 'api_key_header = "X-API-Key"',
+      'private_key_path = "~/.ssh/id_rsa"', 'secret_name = "prod/db/creds"'],
+     min_entropy=2.5, validator="generic_secret", confidence=0.7,
+     description="Generic: the value must not be a reference or a word, and must have entropy; a key a vendor rule owns (`secret_access_key`) is left to that rule's format.")
 rule("generic", "secret.generic.unquoted_assignment", "Credential in an env/ini/yaml line", "generic_secret", GKW,
      r"""(?im)^[ \t#/]*(?:export\s+|set\s+)?[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}[ \t]*(?:[:=]|:=|=>)[ \t]*(?P<value>[^\s"'`#;,{}\[\]()]{8,200})[ \t]*(?:#.*)?$""",
-     [f"DB_PASSWORD={rnd(10)}!{rnd(4)}", f"smtp_password: {rnd(16)}", f"REACT_APP_API_KEY={rnd(28)}"],
+     [f"DB_PASSWORD={rnd(10)}!{rnd(4)}", f"smtp_password: {rnd(16)}", f"REACT_APP_API_KEY={rnd(28)}",
+      "APP_KEY=base64:q7Jt2mZxR9vLp4Wn8Kd3BfH6sY1cE0aU5gT="],
      ["DB_PASSWORD=$DB_PASSWORD", "password: ${PASSWORD}", "SECRET_KEY=changeme", "PASSWORD=process.env.PASSWORD",
-      "token: refresh_token_ttl"],
-     min_entropy=2.5, validator="secret_value", confidence=0.6)
+      "token: refresh_token_ttl", "export AWS_SECRET_ACCESS_KEY=d3adb33f0c0ffee1234a5b6c7d8e9f00a1b2c3d4e5",
+      "APP_KEY=", "partition_key: tenant_id", "master_key: config/master.key"],
+     min_entropy=2.5, validator="generic_secret", confidence=0.6)
 rule("generic", "secret.generic.comparison", "Credential compared with a literal", "generic_secret", GKW,
      r"""(?i)""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,20}\s*(?:==|!=|===|!==|\.equals\()\s*["'](?P<value>[^"'\s]{6,200})["']""",
      [f'if password == "{rnd(4)}{rnd(4, string.digits)}!":'], ['if password == "":', 'if token == "null":'],
@@ -827,11 +836,12 @@ mc2 = luhn_complete("2301", 16)
 amex = luhn_complete("37", 15)
 bad = visa[:-1] + str((int(visa[-1]) + 1) % 10)
 rule("cards", "pii.card.number", "Payment card number", "credit_card", [],
-     r"(?:^|[^0-9A-Za-z_.\-/+])(?P<value>(?:[1-6]\d{3}[ \-]?\d{4}[ \-]?\d{4}[ \-]?\d{1,7}|3[47]\d{2}[ \-]?\d{6}[ \-]?\d{5}|3[0689]\d{2}[ \-]?\d{6}[ \-]?\d{4}))(?:[^0-9A-Za-z_\-/]|\.(?:\D|$)|$)",
+     r"(?:^|[^0-9A-Za-z_.\-/+\s]|(?:^|[^0-9])\s)(?P<value>(?:[1-6]\d{3}[ \-]?\d{4}[ \-]?\d{4}[ \-]?\d{1,7}|3[47]\d{2}[ \-]?\d{6}[ \-]?\d{5}|3[0689]\d{2}[ \-]?\d{6}[ \-]?\d{4}))(?:[^0-9A-Za-z_\-/]|\.(?:\D|$)|$)",
      [f"card: {fmt4(visa)}", f"Mastercard {fmt4(mc2, '-')}", f"amex {amex[:4]} {amex[4:10]} {amex[10:]}", f"paid with {visa}"],
-     [f"card: {fmt4(bad)}", "order 1234 5678 9012 3456", "ts 1700000000000", f"id-{visa}-x", "4111111111111111" .replace("1", "0")],
+     [f"card: {fmt4(bad)}", "order 1234 5678 9012 3456", "ts 1700000000000", f"id-{visa}-x", "4111111111111111" .replace("1", "0"),
+      f"account XK35 {fmt4(visa)} 70"],
      validator="payment_card", confidence=0.9,
-     description="Visa, Mastercard (51–55, 2221–2720), Amex, Discover, JCB, Diners, UnionPay, Maestro, UATP with Luhn.")
+     description="Visa, Mastercard (51–55, 2221–2720), Amex, Discover, JCB, Diners, UnionPay, Maestro, UATP with Luhn. Not the middle of a longer run of digit groups (an IBAN-like `XX35 2600 …`).")
 FILES["cards"][-1]["severity"] = "high"
 
 
@@ -986,8 +996,9 @@ def hetu():
 
 ht = hetu()
 rule("eu", "pii.fi.hetu", "Finnish personal identity code", "fi_hetu", [],
-     r"(?i)(?:^|[^A-Za-z0-9])(?P<value>\d{6}[+\-A-FU-Y]\d{3}[0-9A-Y])(?:[^A-Za-z0-9]|$)", [f"HETU {ht}"],
-     [f"HETU {ht[:-1]}{'Z' if ht[-1] != 'Z' else 'Y'}"], validator="fi_hetu")
+     r"(?i)(?:^|[^0-9])(?P<value>\d{6}[+\-A-FU-Y]\d{3}[0-9A-Y])(?:[^A-Za-z0-9]|$)", [f"HETU {ht}", f"tunnus:{ht}", f"code is{ht}."],
+     [f"HETU {ht[:-1]}{'Z' if ht[-1] != 'Z' else 'Y'}", f"9{ht}"], validator="fi_hetu",
+     description="A date, a century sign and a mod-31 check character: strong enough that a word glued in front (text extracted without spaces) does not matter.")
 
 
 def pnr():
@@ -1010,7 +1021,7 @@ rule("eu", "pii.se.personnummer", "Swedish personnummer", "se_personnummer", [],
      r"(?:^|[^0-9A-Za-z\-])(?P<value>(?:19|20)?\d{6}[\-+]\d{4})(?:[^0-9A-Za-z\-]|$)", [f"pnr {pn[:6]}-{pn[6:]}"],
      [f"pnr {pn[:6]}-{pn[6:9]}{(int(pn[9]) + 1) % 10}"], validator="se_personnummer")
 rule("eu", "pii.se.personnummer_full", "Swedish personnummer (12 digits)", "se_personnummer", [],
-     r"(?:^|[^0-9A-Za-z\-.])(?P<value>(?:18|19|20)\d{10})(?:[^0-9A-Za-z\-]|\.(?:\D|$)|$)", [f"pnr: 19{pn}"],
+     r"(?:^|[^0-9\-.])(?P<value>(?:18|19|20)\d{10})(?:[^0-9A-Za-z\-]|\.(?:\D|$)|$)", [f"pnr: 19{pn}", f"nummer är19{pn}."],
      [f"id 19{pn[:-1]}{(int(pn[-1]) + 1) % 10}", "ts 201513456789"], validator="se_personnummer", confidence=0.6,
      description="Century, a valid date and Luhn: rare enough by chance to need no context.")
 rule("eu", "pii.se.personnummer_bare", "Swedish personnummer (10 digits, no context)", "se_personnummer", [],
@@ -1084,22 +1095,26 @@ rule("intl", "pii.sg.nric", "Singapore NRIC/FIN", "sg_fin", [],
 
 # contact and network
 rule("contact", "pii.email.address", "E-mail address", "email", ["@"],
-     r"(?:^|[^A-Za-z0-9._%+\-])(?P<value>[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[a-z0-9]{2,30}))\b",
-     ["write to jane.doe@corp-mail.co.uk today", "a@xn--d1acufc.xn--p1ai"],
-     ["user@localhost", "@mention in chat", "git@github.com:org/repo.git", "image@2x.png"],
+     r"(?:^|[^A-Za-z0-9._%+\-:]|(?:^|[^/A-Za-z0-9._%+\-:])[A-Za-z][A-Za-z0-9_\-]{0,30}:)(?P<value>[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,62}[A-Za-z0-9_%+\-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[a-z0-9]{2,30}))\b",
+     ["write to jane.doe@corp-mail.co.uk today", "a@xn--d1acufc.xn--p1ai", '<a href="mailto:jane.doe@corp-mail.co.uk">',
+      "E-Mail:j.doe@firma-mail.de"],
+     ["user@localhost", "@mention in chat", "git@github.com:org/repo.git", "image@2x.png",
+      "https://deploy:Zq8pWx2@git.corp-mail.co.uk/repo.git"],
      allow=[r"(?i)^(?:git|noreply|no-reply)@", r"(?i)@\d+x\.(?:png|jpe?g|gif|webp|svg)$", r"(?i)\.(?:png|jpe?g|gif|svg|webp|css|js)$"])
-PHONE_CTX = r"(?i)phone|\btel\b|tel[.:]|telephone|mobile|\bcell\b|\bcall\b|fax|telefon|téléphone|handy|whatsapp|contact|\b(?:my|your|his|her|our|their|home|work|office|direct|emergency)\b[^\n.]{0,20}\bnumber\b|\bph\b|ring|sms|text me|reach me|numéro|номер|電話"
+PHONE_CTX = r"(?i)phone|\btel\b|tel[.:]|\btél\b|tél[.:]|telephone|mobile|\bcell\b|\bcall\b|fax|telefon|téléphone|teléfono|telefono|portable|móvil|celular|handy|whatsapp|contact|\b(?:my|your|his|her|our|their|home|work|office|direct|emergency)\b[^\n.]{0,20}\bnumber\b|\bph\b|ring|sms|text me|reach me|numéro|номер|電話"
 rule("contact", "pii.phone.e164", "Phone number with country code", "phone", ["+"],
      r"(?:^|[^0-9A-Za-z+])(?P<value>\+[1-9]\d{0,2}[ .\-]?(?:\(0?\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,4})(?:[^0-9A-Za-z]|$)",
      ["call +44 20 7946 0958", "+49 30 901820", "Tel: +1 (415) 555-0132", "+14155550132"],
      ["version +1.2.3", "+1", "sum +1234"], min_entropy=1.5, confidence=0.8, validator="phone")
 rule("contact", "pii.phone.national", "Phone number (national form, with context)", "phone", [],
-     r"(?:^|[^0-9A-Za-z+\-.])(?P<value>(?:\(\d{2,5}\)[ .\-]?\d{3,4}[ .\-]?\d{3,4}|0\d{1,4}[ .\-/]\d{3,4}[ .\-]?\d{3,4}|\d{3}[.\-]\d{3}[.\-]\d{4}|0\d{9,10}|1[3-9]\d{9}|\d{2,3}-\d{7}))(?:[^0-9A-Za-z\-]|$)",
-     ["phone: (555) 123-4567", "Tel. 020 7946 0958", "mobile 0612345678", "call me at 415-555-0132"],
+     r"(?:^|[^0-9A-Za-z+\-.])(?P<value>(?:\(\d{2,5}\)[ .\-]?\d{3,4}[ .\-]?\d{3,4}|0\d{1,4}[ .\-/]\d{3,4}[ .\-]?\d{3,4}|0[1-9](?:[ .\-]\d{2}){4}|\d{3}[.\-]\d{3}[.\-]\d{4}|0\d{9,10}|1[3-9]\d{9}|\d{2,3}-\d{7}))(?:[^0-9A-Za-z\-]|$)",
+     ["phone: (555) 123-4567", "Tel. 020 7946 0958", "mobile 0612345678", "call me at 415-555-0132", "tél : 06 12 34 56 78",
+      "portable 07.81.23.45.67"],
      ["order (555) 123-4567", "ISBN 020 7946 0958", "2024-01-15"], context=PHONE_CTX, context_window=60, min_entropy=1.5,
      validator="phone")
 # The context words double as prefilter keywords: the rule cannot fire without one.
-FILES["contact"][-1]["keywords"] = ["phone", "tel", "mobile", "cell", "call", "fax", "telefon", "téléphone", "handy",
+FILES["contact"][-1]["keywords"] = ["phone", "tel", "tél", "mobile", "cell", "call", "fax", "telefon", "téléphone", "teléfono",
+                                    "telefono", "portable", "móvil", "celular", "handy",
                                     "whatsapp", "contact", "number", "ph", "ring", "sms", "text me", "reach me", "num",
                                     "номер", "電話"]
 rule("contact", "pii.phone.us_formatted", "US phone number (formatted)", "phone", ["("],
@@ -1111,8 +1126,8 @@ rule("contact", "pii.phone.nanp_dashed", "North American phone number (3-3-4 wit
      description="NANP numbering: area code and exchange start with 2-9; the dashed 3-3-4 form is the North American convention.")
 FILES["contact"][-1]["keywords"] = []
 rule("net", "pii.net.ipv4", "IPv4 address", "ip_address", ["."],
-     r"(?:^|[^0-9A-Za-z.\-_/:])(?P<value>(?:\d{1,3}\.){3}\d{1,3})(?:[^0-9A-Za-z.\-_]|\.(?:\s|$)|$)",
-     ["client 203.0.113.42 connected", "ssh root@10.20.30.40", "bind 0.0.0.0"], ["version 1.2.3.4", "v1.2.3.4", "300.1.1.1", "1.2.3.4.5"],
+     r"(?:^|[^0-9A-Za-z.\-_/])(?P<value>(?:\d{1,3}\.){3}\d{1,3})(?:[^0-9A-Za-z.\-_]|\.(?:\s|$)|$)",
+     ["client 203.0.113.42 connected", "ssh root@10.20.30.40", "bind 0.0.0.0", "mapped ::ffff:198.51.100.7", "host:203.0.113.9"], ["version 1.2.3.4", "v1.2.3.4", "300.1.1.1", "1.2.3.4.5"],
      validator="ipv4", allow=[r"^[1-9]\.\d\.\d\.\d$|^\d\.[1-9]\.\d\.\d$|^\d\.\d\.[1-9]\.\d$|^\d\.\d\.\d\.[1-9]$"])
 FILES["net"][-1]["keywords"] = []
 FILES["net"][-1]["description"] = "Four single-digit parts (1.2.3.4) are versions or placeholders (0.0.0.0, the any-address, is not), and a letter before (v1.2.3.4) rules it out."
@@ -1147,6 +1162,125 @@ rule("crypto", "pii.crypto.eth", "Ethereum address", "crypto_wallet", ["0x"],
      ["wallet: 0x0000000000000000000000000000000000000000", "hash 0x52908400098527886E0F7030069857D2E4169EE7"],
      validator="eth_address", context=r"(?i)wallet|address|\beth\b|ether|send|pay|deposit|withdraw|metamask|\bto\b|\bfrom\b",
      context_window=40)
+
+# ---------------------------------------------------------------- later additions
+# Appended after the tables so that the seeded values of the rules above stay unchanged.
+# Signing secrets are often typed or generated from the whole printable range, quotes included
+# (`"7`D'}/…"`): inside a quoted literal that ends the line, the value runs to the closing quote.
+rule("saas", "secret.saas.jwt_secret_quoted", "JWT signing secret (quoted, any printable)", "json_web_token_secret", ["jwt"],
+     r"""(?im)jwt[A-Za-z0-9_.\-]{0,20}(?:secret|key)["']?[ \t]*(?:[:=]|=>)[ \t]*["'](?P<value>[^\r\n]{16,128}?)["'][ \t]*[,;]?[ \t]*$""",
+     [f"jwtSecret: \"{rnd(8)}'{rnd(6, '!#%&*+-;:/?')}{rnd(10)}\"", f"JWT_SECRET = '{rnd(12)}\"{rnd(12, ALNUM + '`~^[]{}')}'"],
+     ["jwt_secret: \"${JWT_SECRET}\"", "jwtSecret = 'change me to something long'", "jwt_key: 'short'"],
+     min_entropy=3.5, validator="secret_value", confidence=0.6)
+# Gradle's DSL sets repository credentials with method-call syntax (`password 'x'`, no `=`),
+# which the assignment rules do not see; inside a `credentials { }` block a literal is hardcoded.
+rule("registries", "secret.registries.gradle_credentials_block", "Gradle repository credentials block password", "gradle_password",
+     ["credentials"],
+     r"""(?s)\bcredentials\s*\{[^}]{0,400}?\bpassword\s*(?:=\s*)?["'](?P<value>[^"'\s$]{4,128})["']""",
+     [f"credentials {{\n    username 'deploy'\n    password '{rnd(14)}'\n}}",
+      f'maven {{\n  credentials {{\n    username = "ci"\n    password = "{rnd(10)}-{rnd(6)}"\n  }}\n}}'],
+     ["credentials {\n    username mavenUser\n    password mavenPassword\n}",
+      'credentials {\n    password "${System.getenv(\'REPO_PW\')}"\n}', "credentials {\n    password = ''\n}"],
+     confidence=0.6, description="A literal in a Gradle `credentials { }` block; properties and `${...}` are references.")
+
+# Own generator: values drawn here do not shift the seeded values of the tables above.
+R2 = random.Random(20261202)
+
+
+def steuer_strict():
+    """A Steuer-ID as allocated: one digit of the first ten repeated (twice), check digit last."""
+    while True:
+        d = R2.sample(range(10), 9)
+        if d[0] == 0:
+            continue
+        d.insert(R2.randint(1, 9), R2.choice(d))
+        if any(d[i] == d[i + 1] == d[i + 2] for i in range(8)):
+            continue
+        p = 10
+        for x in d:
+            q = (x + p) % 10
+            p = (2 * (10 if q == 0 else q)) % 11
+        c = 11 - p
+        return "".join(map(str, d)) + str(0 if c == 10 else c)
+
+
+st2 = steuer_strict()
+rule("eu", "pii.de.steuer_id_bare", "German tax identification number (no context)", "de_tax_id", [],
+     r"(?:^|[^0-9A-Za-z\-.,/])(?P<value>[1-9]\d{10})(?:[^0-9A-Za-z\-/]|[.,](?:\D|$)|$)", [st2, f"IdNr {st2}."],
+     [f"{st2[:-1]}{(int(st2[-1]) + 1) % 10}", "12345678903", "13812345678", f"v{st2}", f"{st2}1"],
+     validator="de_steuer_id_strict", confidence=0.5,
+     description="Check digit plus the allocation pattern (one digit of the first ten repeated): about 0.3% of random 11-digit numbers pass, phone numbers almost never.")
+
+# Vendor tokens with documented prefixes (formats from each vendor's API documentation).
+def r2(n, alpha=ALNUM):
+    return "".join(R2.choice(alpha) for _ in range(n))
+
+
+def uuid2():
+    return f"{r2(8, HEX)}-{r2(4, HEX)}-4{r2(3, HEX)}-a{r2(3, HEX)}-{r2(12, HEX)}"
+
+
+rule("saas", "secret.saas.brevo", "Brevo (Sendinblue) API or SMTP key", "brevo_api_key", ["xkeysib-", "xsmtpsib-"],
+     r"\b(?P<value>x(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16})\b",
+     [f"BREVO_API_KEY=xkeysib-{r2(64, HEX)}-{r2(16)}"], ["xkeysib-short", "api-key: xkeysib-<your key>"])
+rule("saas", "secret.saas.langfuse", "Langfuse secret key", "langfuse_secret_key", ["sk-lf-"],
+     r"\b(?P<value>sk-lf-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
+     [f"LANGFUSE_SECRET_KEY=sk-lf-{uuid2()}"], [f"LANGFUSE_PUBLIC_KEY=pk-lf-{uuid2()}", "sk-lf-..."])
+rule("saas", "secret.saas.onepassword_service_account", "1Password service account token", "onepassword_token", ["ops_eyJ"],
+     r"\b(?P<value>ops_eyJ[A-Za-z0-9+/=_\-]{100,2000})",
+     [f"OP_SERVICE_ACCOUNT_TOKEN=ops_{b64u(json.dumps({'signInAddress': 'my.1password.com', 'email': r2(12).lower() + '@1passwordserviceaccounts.com', 'secretKey': r2(30)}))}"],
+     ["OP_SERVICE_ACCOUNT_TOKEN=ops_eyJ..."], min_entropy=4.0)
+rule("ci", "secret.ci.tencent_secret_id", "Tencent Cloud SecretId", "tencent_secret_id", ["AKID"],
+     r"\b(?P<value>AKID[A-Za-z0-9]{32})\b", [f"TENCENTCLOUD_SECRET_ID=AKID{r2(32)}"], ["AKIDshort", "AKID" + "x" * 32],
+     min_entropy=3.8)
+rule("ci", "secret.ci.scaleway_access_key", "Scaleway access key", "scaleway_access_key", ["SCW"],
+     r"\b(?P<value>SCW[A-Z0-9]{17})\b", [f"SCW_ACCESS_KEY=SCW{r2(17, UPPER_ALNUM)}"], ["SCW_ACCESS_KEY=SCWXXXXXXXXXXXXXXXXX", "SCWSHORT"],
+     min_entropy=3.2)
+rule("saas", "secret.saas.cloudinary_url", "Cloudinary URL with API secret", "cloudinary_credentials", ["cloudinary://"],
+     r"cloudinary://\d{6,20}:(?P<value>[A-Za-z0-9_\-]{20,40})@[A-Za-z0-9_\-]+",
+     [f"CLOUDINARY_URL=cloudinary://{r2(15, string.digits)}:{r2(27, URLSAFE)}@acme-media"],
+     ["CLOUDINARY_URL=cloudinary://<api_key>:<api_secret>@<cloud_name>"], min_entropy=3.5)
+rule("registries", "secret.registries.docker_config_auth", "Docker registry credentials (config.json auths)", "docker_registry_auth",
+     ['"auth"'],
+     r'"auth"\s*:\s*"(?P<value>[A-Za-z0-9+/]{8,1024}={0,2})"',
+     ['{"auths": {"registry.corp.io": {"auth": "' + base64.b64encode(f"ci-bot:{r2(18)}".encode()).decode() + '"}}}'],
+     ['{"auths": {"registry.corp.io": {"auth": ""}}}', '{"auths": {"r.io": {"auth": "' + base64.b64encode(b"ci-bot").decode() + '"}}}',
+      '{"auth": "' + base64.b64encode(f"ci-bot:{r2(18)}".encode()).decode() + '"}'],
+     validator="basic_auth_b64", context=r'"auths"\s*:', context_window=400,
+     description="`docker login` stores base64 `user:password` under `auths`; the value must decode to that shape.")
+
+# Credentials as XML elements (Maven settings.xml `<password>`, Spring and .NET configs).
+XML_TAG = r"(?:[A-Za-z0-9_.\-]{0,30}(?:passw(?:or)?d|passwd|pwd|secret|token|api_?key|apikey|access_?key|auth_?key|client_?secret|private_?key|credential)[A-Za-z0-9_.\-]{0,20})"
+rule("generic", "secret.generic.xml_element_password", "Password as an XML element", "generic_password",
+     ["password>", "passwd>", "pwd>"],
+     r"(?i)<(?:[A-Za-z0-9_.\-]{0,30}(?:passw(?:or)?d|passwd|pwd))>(?P<value>[^<>\s]{4,200})</",
+     ["<server>\n  <id>nexus</id>\n  <username>deploy</username>\n  <password>Tr4il-mix-92</password>\n</server>",
+      "<db.password>q8Zt2LmVw</db.password>"],
+     ["<password>${env.NEXUS_PASSWORD}</password>", "<password></password>", "<password>password</password>",
+      "<passwordEncoding>UTF-8</passwordEncoding>", "<password>{{ db_password }}</password>"],
+     validator="password_value", confidence=0.6)
+rule("generic", "secret.generic.xml_element", "Credential as an XML element", "generic_secret",
+     ["secret>", "token>", "key>", "credential>"],
+     r"(?i)<(?P<tag>" + XML_TAG + r")>(?P<value>[^<>\s]{8,400})</",
+     ["<apiKey>Hq7ZtL2vX9pW4nK8dR3m</apiKey>", "<client-secret>Zp4.Kw9~Lm2_Rx7Vt3</client-secret>"],
+     ["<apiKey>${API_KEY}</apiKey>", "<token>refresh_token</token>", "<secretName>db-creds</secretName>",
+      "<accessKey>ACCESS_KEY_ID</accessKey>"],
+     min_entropy=3.0, validator="secret_value", confidence=0.6)
+# `--api-token VALUE`, `--client-secret=VALUE`: credentials passed as command-line flags.
+rule("generic", "secret.generic.cli_flag", "Credential passed as a command-line flag", "generic_secret",
+     ["--token", "--api-key", "--apikey", "--secret", "--password", "--auth-token", "--access-key", "-token", "-key", "-secret"],
+     r"""(?i)(?:^|\s)--?(?:[a-z0-9]+-){0,3}(?:token|api-?key|apikey|secret|secret-key|access-key|auth-token|client-secret|password|passwd)(?:=|[ \t]+)["']?(?P<value>[^\s"'$%<>]{8,200})""",
+     ["mytool deploy --api-token Wq4Lz8Rt2Xm6Kp9Vb3Nd", "cli login --client-secret=Zp4.Kw9~Lm2_Rx7Vt3"],
+     ["mytool --api-token $API_TOKEN", "cli login --client-secret=<secret>", "--token-file ~/.config/tool/token",
+      "--password-stdin", "--secret-name prod-db"],
+     min_entropy=3.0, validator="secret_value", confidence=0.6)
+
+# Single-digit dotted quads are versions unless the text says it is an address (`8.8.8.8`).
+rule("net", "pii.net.ipv4_short", "IPv4 address with single-digit octets (with context)", "ip_address", ["ip", "addr", "dns", "ping", "gateway", "nameserver", "resolver"],
+     r"(?:^|[^0-9A-Za-z.\-_/])(?P<value>\d\.\d\.\d\.\d)(?:[^0-9A-Za-z.\-_]|\.(?:\s|$)|$)",
+     ["IP address 8.8.8.8", "nameserver 1.1.1.1", "ping 9.9.9.9"], ["version 1.2.3.4", "IP stack v1.2.3.4", "release 1.0.0.1 notes", "HTTP server 2.4.1.0", "pip install pkg==2.4.1.0"],
+     validator="ipv4", context=r"(?i)\bip(?:v4)?\b|\baddr(?:ess)?\b|\bdns\b|nameserver|resolver|\bping\b|gateway",
+     context_window=30, confidence=0.5)
 
 # ---------------------------------------------------------------- emit
 

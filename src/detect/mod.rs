@@ -587,7 +587,7 @@ fn accept(rule: &Rule, value: &str, hay: &str, ws: usize, we: usize) -> bool {
         }
     }
     if let Some(v) = rule.validator {
-        if !v.validate(value) {
+        if !v.validate_match(value, hay.get(ws..we).unwrap_or(value)) {
             return false;
         }
     }

@@ -62,6 +62,13 @@ pub enum Validator {
     Mac,
     /// German Steuer-ID: 11 digits, no leading zero, ISO 7064 MOD 11,10 check digit.
     DeSteuerId,
+    /// German Steuer-ID as issued: the check digit *and* the digit pattern of the first ten
+    /// (exactly one digit repeated, twice or three times, never three in a row): strong enough
+    /// for a bare 11-digit run.
+    DeSteuerIdStrict,
+    /// HTTP Basic credentials (RFC 7617): standard base64 of `user:password`, both printable,
+    /// the password not a placeholder.
+    BasicAuthB64,
     /// Polish PESEL: weighted check digit and a valid birth date.
     PlPesel,
     /// Finnish henkilötunnus: valid date, century sign, mod-31 check character.
@@ -86,6 +93,11 @@ pub enum Validator {
     /// A value assigned to a password-named key: may be a single word (people choose
     /// passwords), but not a reference, a placeholder, a type name, a label or a field name.
     PasswordValue,
+    /// `secret_value` for the generic assignment rules, which also defer to a vendor rule: when
+    /// the key names a credential with a documented fixed format (`secret_access_key`: AWS or
+    /// IBM COS HMAC) and the value does not have that format, the vendor rule has already
+    /// decided it is not that credential, and a generic finding would only second-guess it.
+    GenericSecret,
 }
 
 impl Validator {
@@ -114,6 +126,8 @@ impl Validator {
             "ipv6" => Validator::Ipv6,
             "mac" => Validator::Mac,
             "de_steuer_id" => Validator::DeSteuerId,
+            "de_steuer_id_strict" => Validator::DeSteuerIdStrict,
+            "basic_auth_b64" => Validator::BasicAuthB64,
             "pl_pesel" => Validator::PlPesel,
             "fi_hetu" => Validator::FiHetu,
             "se_personnummer" => Validator::SePersonnummer,
@@ -122,6 +136,7 @@ impl Validator {
             "sg_nric" => Validator::SgNric,
             "secret_value" => Validator::SecretValue,
             "password_value" => Validator::PasswordValue,
+            "generic_secret" => Validator::GenericSecret,
             "phone" => Validator::Phone,
             "nanp" => Validator::Nanp,
             "ipv6_cidr" => Validator::Ipv6Cidr,
@@ -154,6 +169,8 @@ impl Validator {
             Validator::Ipv6 => ipv6(value),
             Validator::Mac => mac(value),
             Validator::DeSteuerId => de_steuer_id(value),
+            Validator::DeSteuerIdStrict => de_steuer_id_strict(value),
+            Validator::BasicAuthB64 => basic_auth_b64(value),
             Validator::PlPesel => pl_pesel(value),
             Validator::FiHetu => fi_hetu(value),
             Validator::SePersonnummer => se_personnummer(value),
@@ -162,6 +179,7 @@ impl Validator {
             Validator::SgNric => sg_nric(value),
             Validator::SecretValue => secret_value(value),
             Validator::PasswordValue => password_value(value),
+            Validator::GenericSecret => secret_value(value),
             Validator::Phone => phone(value),
             Validator::Nanp => nanp(value),
             Validator::Ipv6Cidr => ipv6_cidr(value),
@@ -170,6 +188,40 @@ impl Validator {
 }
 
 /// The decimal digits of `s`, separators dropped; `None` when more than `max` of them.
+impl Validator {
+    /// Like `validate`, for validators that also read the rest of the match (`whole`, which
+    /// contains `value`): the key a generic value is assigned to.
+    pub fn validate_match(self, value: &str, whole: &str) -> bool {
+        match self {
+            Validator::GenericSecret => secret_value(value) && !vendor_format_mismatch(value, whole),
+            _ => self.validate(value),
+        }
+    }
+}
+
+/// Keys owned by a vendor rule with a fixed documented value format. Matched on the key with
+/// separators removed and lower-cased (`AWS_SECRET_ACCESS_KEY`, `secretAccessKey`).
+fn vendor_format_mismatch(value: &str, whole: &str) -> bool {
+    let key_end = whole.rfind(value).unwrap_or(whole.len());
+    let key: String =
+        whole[..key_end].bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase() as char).collect();
+    let v = value.trim_matches(|c| c == '"' || c == '\'' || c == '`');
+    let b = v.as_bytes();
+    if key.contains("secretaccesskey") {
+        // AWS: 40 base64 characters; IBM Cloud Object Storage HMAC: 48 hex digits.
+        let aws = b.len() == 40 && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'/' || c == b'+');
+        let ibm = b.len() == 48 && b.iter().all(u8::is_ascii_hexdigit);
+        return !(aws || ibm);
+    }
+    if key.contains("ibm")
+        && (key.ends_with("apikey") || key.ends_with("key") || key.ends_with("pwd") || key.ends_with("password"))
+    {
+        // IBM Cloud IAM API key: 44 URL-safe base64 characters.
+        return !(b.len() == 44 && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-'));
+    }
+    false
+}
+
 fn digits(s: &str, max: usize) -> Option<Vec<u32>> {
     let mut out = Vec::new();
     for c in s.chars() {
@@ -306,6 +358,19 @@ fn b64url_lossy(seg: &str) -> Option<String> {
     }
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(seg).ok()?;
     Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `dXNlcjpwYXNz` → `user:pass`: a user of printable characters without `:`, then a password
+/// of at least four printable characters (a docker `auths` entry, an `Authorization: Basic`).
+pub fn basic_auth_b64(s: &str) -> bool {
+    if s.len() > 1024 {
+        return false;
+    }
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(s) else { return false };
+    let Ok(text) = std::str::from_utf8(&bytes) else { return false };
+    let Some((user, pass)) = text.split_once(':') else { return false };
+    let printable = |t: &str| t.chars().all(|c| !c.is_control());
+    !user.is_empty() && pass.chars().count() >= 4 && printable(user) && printable(pass) && !pass.starts_with('$')
 }
 
 /// Two or three dot-separated base64url segments; the header is a JSON object naming `alg`,
@@ -481,8 +546,12 @@ pub fn us_ssn(s: &str) -> bool {
     if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 {
         return false;
     }
-    // Repeated or running digits are test data, not people.
-    !(all_same(&d) || d == [1, 2, 3, 4, 5, 6, 7, 8, 9])
+    // Repeated or running digits are test data, not people; 078-05-1120 (the Woolworth wallet
+    // insert) and 219-09-9999 (an SSA advertisement) were printed as samples and voided.
+    !(all_same(&d)
+        || d == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+        || d == [0, 7, 8, 0, 5, 1, 1, 2, 0]
+        || d == [2, 1, 9, 0, 9, 9, 9, 9, 9])
 }
 
 pub fn us_itin(s: &str) -> bool {
@@ -851,6 +920,27 @@ pub fn de_steuer_id(s: &str) -> bool {
     mod11_10(&d[..10]) == Some(d[10])
 }
 
+/// The BZSt allocation rule for the first ten digits: one digit occurs exactly twice or three
+/// times, every other at most once, and a tripled digit never fills three adjacent positions.
+/// About 4% of random 10-digit prefixes qualify; with the check digit, ~0.3% of random
+/// 11-digit numbers pass, and phone-like numbers (several repeated digits) almost never do.
+pub fn de_steuer_id_strict(s: &str) -> bool {
+    if !de_steuer_id(s) {
+        return false;
+    }
+    let Some(d) = digits(s, 11) else { return false };
+    let mut counts = [0u8; 10];
+    for &x in &d[..10] {
+        counts[(x % 10) as usize] += 1;
+    }
+    let repeated: Vec<u8> = counts.iter().copied().filter(|&c| c >= 2).collect();
+    match repeated.as_slice() {
+        [2] => true,
+        [3] => !d[..10].windows(3).any(|w| w[0] == w[1] && w[1] == w[2]),
+        _ => false,
+    }
+}
+
 fn valid_date(year: u32, month: u32, day: u32) -> bool {
     let dim = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -1121,6 +1211,11 @@ pub fn secret_value(s: &str) -> bool {
     {
         return false;
     }
+    // Relative paths and lower-case path-like names (`~/.ssh/id_rsa`, `prod/db/creds`,
+    // `config/master.key`) and HTTP header names (`X-API-Key`) name where a secret is, not it.
+    if looks_like_path(v) || is_header_name(v) {
+        return false;
+    }
     // A name that mentions "password" with nothing but letters and separators is a field name.
     if (lower.contains("password") || lower.contains("passwd"))
         && lower.bytes().all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'#' | b':'))
@@ -1169,6 +1264,28 @@ pub fn secret_value(s: &str) -> bool {
     classes >= 2 && shannon_entropy(v) >= floor
 }
 
+fn looks_like_path(v: &str) -> bool {
+    if v.starts_with("~/") || v.starts_with("./") || v.starts_with("../") {
+        return true;
+    }
+    v.contains('/')
+        && v.bytes().any(|b| b.is_ascii_lowercase())
+        && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-' | b'/'))
+}
+
+/// `X-API-Key`, `Content-Type`, `X-Auth-Token`: dash-separated capitalised words.
+fn is_header_name(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('-').collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            let b = p.as_bytes();
+            !b.is_empty()
+                && b.iter().all(u8::is_ascii_alphabetic)
+                && b[0].is_ascii_uppercase()
+                && (b[1..].iter().all(u8::is_ascii_lowercase) || (b.len() <= 4 && b.iter().all(u8::is_ascii_uppercase)))
+        })
+}
+
 fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
@@ -1208,6 +1325,48 @@ pub fn shannon_entropy(s: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn basic_auth_decodes_to_user_and_password() {
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert!(basic_auth_b64(&enc("deploy:Tq8#vLm2xR")));
+        assert!(!basic_auth_b64(&enc("no-colon-here")));
+        assert!(!basic_auth_b64(&enc(":Tq8#vLm2xR")));
+        assert!(!basic_auth_b64(&enc("deploy:ab")));
+        assert!(!basic_auth_b64(&enc("deploy:$REGISTRY_PASSWORD")));
+        assert!(!basic_auth_b64("not base64!"));
+    }
+
+    #[test]
+    fn paths_and_header_names_are_not_secrets() {
+        assert!(!secret_value("~/.ssh/id_rsa"));
+        assert!(!secret_value("prod/db/creds"));
+        assert!(!secret_value("config/master.key"));
+        assert!(!secret_value("X-API-Key"));
+        assert!(!secret_value("X-Auth-Token"));
+        // Base64 with slashes has upper case; mixed-case dashed tokens are not title words.
+        assert!(secret_value("Fq8/Zt2LwKp9+Xr4Vn7Bc1Df6Gh0Jk5Ms3Qy8Ea2"));
+        assert!(secret_value("Kq-Zt2Lw-Xr4V-n7Bc"));
+    }
+
+    #[test]
+    fn generic_defers_to_vendor_formats() {
+        let g = Validator::GenericSecret;
+        let hex42 = "d3adb33f0c0ffee1234a5b6c7d8e9f00a1b2c3d4e5";
+        assert!(!g.validate_match(hex42, &format!("AWS_SECRET_ACCESS_KEY={hex42}")));
+        let short = "Qm7#tLx2pRk9Wv";
+        assert!(!g.validate_match(short, &format!("secret_access_key = '{short}'")));
+        let aws = "Fq8/Zt2LwKp9+Xr4Vn7Bc1Df6Gh0Jk5Ms3Qy8Ea2";
+        assert!(g.validate_match(aws, &format!("\"SecretAccessKey\": \"{aws}\"")));
+        let cos = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c";
+        assert!(g.validate_match(cos, &format!("secret_access_key: {cos}")));
+        let iam = "Xk2_pQ9wLm4-Rt7Zs1Vb8Nc3Df6Gh0Jk5Ms2Qy9Ea4Wx7";
+        assert!(!g.validate_match(&format!("{iam}--ex"), &format!("ibm-cloud-pwd = {iam}--ex")));
+        assert!(g.validate_match(&iam[..44], &format!("IBM_CLOUD_API_KEY={}", &iam[..44])));
+        // Keys no vendor rule owns keep the plain generic gate.
+        assert!(g.validate_match(short, &format!("db_secret = '{short}'")));
+        assert!(!g.validate_match("hunter", "db_secret = 'hunter'"));
+    }
 
     #[test]
     fn luhn_works() {
@@ -1273,6 +1432,7 @@ mod tests {
         assert!(!us_ssn("936-22-8741"));
         assert!(!us_ssn("536-00-8741"));
         assert!(!us_ssn("536-22-0000"));
+        assert!(!us_ssn("078-05-1120") && !us_ssn("219-09-9999"));
         assert!(us_itin("912-74-1234"));
         assert!(!us_itin("912-45-1234"));
         assert!(aba_routing("021000021"));
@@ -1307,6 +1467,11 @@ mod tests {
         assert!(se_personnummer("811228-9874"));
         assert!(!se_personnummer("811228-9875"));
         assert!(de_steuer_id("86095742719"));
+        assert!(de_steuer_id_strict("86095742719"));
+        // Check digit right, but all ten digits distinct: not an allocated number.
+        assert!(de_steuer_id("12345678903") && !de_steuer_id_strict("12345678903"));
+        // A digit three times in a row is never allocated.
+        assert!(de_steuer_id("11123456786") && !de_steuer_id_strict("11123456786"));
         assert!(!de_steuer_id("86095742718"));
     }
 
