@@ -112,6 +112,7 @@ fn decode_once(p: &Patterns, text: &str, budget: &mut usize) -> Vec<Decoded> {
         out.push(Decoded { start, end, text: t, layers: vec![layer] });
     };
     for m in p.base64.find_iter(text) {
+        let (start, end) = (m.start(), m.end());
         let s = m.as_str().trim_end_matches('=');
         // Plain words and paths are not base64: require mixed case or digits.
         let has_upper = s.bytes().any(|b| b.is_ascii_uppercase());
@@ -129,25 +130,28 @@ fn decode_once(p: &Patterns, text: &str, budget: &mut usize) -> Vec<Decoded> {
         let cut = if s.len() % 4 == 1 { usable } else { s.len() };
         if let Some(body) = s.get(..cut) {
             if let Ok(bytes) = engine.decode(body) {
-                push(&mut out, m.start(), m.end(), bytes, "base64");
+                push(&mut out, start, end, bytes, "base64");
             }
         }
     }
-    for m in p.hex.find_iter(text) {
+    // Only stretches of hex digits and separators with enough digits can match: the regex
+    // runs on those alone (with the character before, which its `\b` looks at), not on prose.
+    for (from, m) in hex_matches(&p.hex, text) {
         let digits: String =
             m.as_str().trim_start_matches("0x").replace("\\x", "").chars().filter(char::is_ascii_hexdigit).collect();
         let even = digits.get(..digits.len() & !1).unwrap_or("");
         if let Ok(bytes) = hex::decode(even) {
-            push(&mut out, m.start(), m.end(), bytes, "hex");
+            push(&mut out, from + m.start(), from + m.end(), bytes, "hex");
         }
     }
-    // Every candidate holds `%`: one memchr pass spares a regex pass over text without any.
-    if text.contains('%') {
+    // A match holds three `%XX` and a kept one three `=XX` or soft breaks: texts with fewer
+    // (nearly all prose) skip the regex pass.
+    if escapes(text.as_bytes(), b'%', |r| r.len() >= 2 && r.iter().take(2).all(u8::is_ascii_hexdigit)) >= 3 {
         for m in p.url.find_iter(text) {
             push(&mut out, m.start(), m.end(), percent_decode(m.as_str()), "url");
         }
     }
-    if text.contains('=') {
+    if escapes(text.as_bytes(), b'=', qp_escape) >= 3 {
         for m in p.qp.find_iter(text) {
             if m.as_str().matches('=').count() >= 3 {
                 push(&mut out, m.start(), m.end(), qp_decode(m.as_str()), "qp");
@@ -167,6 +171,60 @@ fn decode_once(p: &Patterns, text: &str, budget: &mut usize) -> Vec<Decoded> {
     }
     rot13_lines(text, &mut out, budget);
     out
+}
+
+/// Ranges `(from, to)` where the hex pattern can match: maximal runs of hex digits and its
+/// separators (` `, `:`, `\x`, `0x`) holding at least 20 digits (ten pairs), each widened to
+/// the character before the run so the pattern's leading `\b` sees the same context as in the
+/// whole text. Every match lies inside one run, so matches are the same as over the whole text.
+fn hex_runs(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let in_run = |c: u8| c.is_ascii_hexdigit() || matches!(c, b' ' | b':' | b'\\' | b'x');
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            let s = i + b.get(i..)?.iter().position(|&c| in_run(c))?;
+            let e = s + b.get(s..)?.iter().position(|&c| !in_run(c)).unwrap_or(b.len() - s);
+            i = e;
+            let digits = b.get(s..e).map_or(0, |r| r.iter().filter(|c| c.is_ascii_hexdigit()).count());
+            if digits >= 20 {
+                // Back to the start of the previous character (the run itself is ASCII).
+                let mut from = s.saturating_sub(1);
+                while from > 0 && b.get(from).is_some_and(|&c| c & 0xC0 == 0x80) {
+                    from -= 1;
+                }
+                return Some((from, e));
+            }
+        }
+        None
+    })
+}
+
+/// The hex pattern's matches in `text` as (offset of the searched slice, match in it).
+///
+/// On ASCII text the regex runs over the whole text (its lazy DFA is fast there). Elsewhere the
+/// Unicode `\b` makes the DFA give up and the slow fallback engine would scan every byte, so
+/// it runs only on the [`hex_runs`].
+fn hex_matches<'a>(re: &'a Regex, text: &'a str) -> Box<dyn Iterator<Item = (usize, regex::Match<'a>)> + 'a> {
+    if text.is_ascii() {
+        return Box::new(re.find_iter(text).map(|m| (0, m)));
+    }
+    Box::new(hex_runs(text.as_bytes()).flat_map(move |(from, to)| {
+        text.get(from..to).into_iter().flat_map(move |t| re.find_iter(t).map(move |m| (from, m)))
+    }))
+}
+
+/// How many `lead` bytes are followed by what `ok` accepts (given the bytes after `lead`).
+fn escapes(b: &[u8], lead: u8, ok: impl Fn(&[u8]) -> bool) -> usize {
+    memchr::memchr_iter(lead, b).filter(|&i| ok(b.get(i + 1..).unwrap_or(&[]))).count()
+}
+
+/// After `=`: two upper-case hex digits, or a soft line break (`\n`, `\r\n`).
+fn qp_escape(r: &[u8]) -> bool {
+    match r {
+        [b'\n', ..] | [b'\r', b'\n', ..] => true,
+        [h, l, ..] => matches!(h, b'0'..=b'9' | b'A'..=b'F') && matches!(l, b'0'..=b'9' | b'A'..=b'F'),
+        _ => false,
+    }
 }
 
 /// Extends a range to the enclosing lines.
@@ -289,13 +347,26 @@ const ENGLISH: &[&str] = &[
 /// Longest word in [`ENGLISH`].
 const ENGLISH_MAX: usize = 5;
 
+/// (words of two or more ASCII letters, [`english_hits`]) of a line in one pass.
+fn word_stats(s: &str) -> (usize, usize) {
+    let (mut words, mut hits) = (0, 0);
+    for w in s.as_bytes().split(|c| !c.is_ascii_alphabetic()) {
+        words += usize::from(w.len() > 1);
+        hits += usize::from(is_english(w));
+    }
+    (words, hits)
+}
+
+/// Called on every prose word: words longer than any listed one are skipped before the
+/// comparisons, which are then a few byte compares each.
+fn is_english(w: &[u8]) -> bool {
+    !w.is_empty()
+        && w.len() <= ENGLISH_MAX
+        && ENGLISH.iter().any(|e| e.len() == w.len() && e.as_bytes().eq_ignore_ascii_case(w))
+}
+
 fn english_hits(s: &str) -> usize {
-    // Called on every prose line: words longer than any listed one are skipped before the
-    // comparisons, which are then a few byte compares each.
-    s.split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| !w.is_empty() && w.len() <= ENGLISH_MAX)
-        .filter(|w| ENGLISH.iter().any(|e| e.len() == w.len() && e.eq_ignore_ascii_case(w)))
-        .count()
+    word_stats(s).1
 }
 
 fn rot13(s: &str) -> String {
@@ -321,11 +392,10 @@ fn rot13_lines(text: &str, out: &mut Vec<Decoded>, budget: &mut usize) {
         if line.len() < MIN_DECODED || line.len() > MAX_ROT13_LINE {
             continue;
         }
-        let words = line.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() > 1).count();
+        let (words, before) = word_stats(line);
         if words < 3 {
             continue;
         }
-        let before = english_hits(line);
         if before * 5 > words {
             continue;
         }
@@ -396,6 +466,55 @@ mod tests {
     fn english_word_length_bound_is_exact() {
         assert_eq!(ENGLISH.iter().map(|w| w.len()).max(), Some(ENGLISH_MAX));
         assert_eq!(english_hits("The cat and EVERY dog, from Everywhere"), 4);
+    }
+
+    fn soup(pool: &'static [&'static str]) -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(pool), 0..120).prop_map(|v| v.concat())
+    }
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn hex_runs_find_what_the_regex_finds(s in soup(&["a", "F", "0", "9", "e4", " ", ":", "\\x", "0x", "x", "g", "_", "\u{E9}",
+            "\u{430}", "\n", "deadbeef", "0a1b2c3d4e", "\u{1F600}"])) {
+            let p = patterns().unwrap();
+            let want: Vec<(usize, usize)> = p.hex.find_iter(&s).map(|m| (m.start(), m.end())).collect();
+            let got: Vec<(usize, usize)> = hex_matches(&p.hex, &s).map(|(f, m)| (f + m.start(), f + m.end())).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn escape_counts_never_hide_a_url_or_qp_match(s in soup(&["%", "%2", "%41", "%e9", "=", "=4", "=41", "=0a", "=\n", "=\r\n",
+            "a", "Z", " ", "\n", "\u{E9}", "x=1"])) {
+            let p = patterns().unwrap();
+            if p.url.is_match(&s) {
+                proptest::prop_assert!(escapes(s.as_bytes(), b'%', |r| r.len() >= 2 && r.iter().take(2).all(u8::is_ascii_hexdigit)) >= 3);
+            }
+            if p.qp.find_iter(&s).any(|m| m.as_str().matches('=').count() >= 3) {
+                proptest::prop_assert!(escapes(s.as_bytes(), b'=', qp_escape) >= 3);
+            }
+        }
+
+        #[test]
+        fn word_stats_equal_the_char_splits(s in "\\PC{0,80}") {
+            let words = s.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() > 1).count();
+            let hits = s
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .filter(|w| !w.is_empty() && w.len() <= ENGLISH_MAX)
+                .filter(|w| ENGLISH.iter().any(|e| e.len() == w.len() && e.eq_ignore_ascii_case(w)))
+                .count();
+            proptest::prop_assert_eq!(word_stats(&s), (words, hits));
+        }
+    }
+
+    #[test]
+    fn prefilters_skip_prose_and_keep_candidates() {
+        let prose = "The cafe had a bad deed to face, 50% of a decade ago; x = 1 and R&D.";
+        assert_eq!(hex_runs(prose.as_bytes()).count(), 0);
+        assert!(escapes(prose.as_bytes(), b'%', |r| r.len() >= 2 && r.iter().take(2).all(u8::is_ascii_hexdigit)) < 3);
+        let t = "\u{E9}0a1b2c3d4e5f60718293a4 end";
+        assert_eq!(hex_runs(t.as_bytes()).collect::<Vec<_>>(), vec![(0, 26)]);
     }
 
     #[test]

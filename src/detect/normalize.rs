@@ -135,23 +135,122 @@ struct Unit {
     at: u32,
 }
 
+/// A piece of the text between two cut points: copied in bulk, or units through every pass.
+enum Piece {
+    /// `orig[start..end]`, plain ASCII that no pass changes beyond lower case and whitespace.
+    Fast(usize, usize),
+    /// Units after passes 1–3 of `orig[start..]`; pass 4 runs once the whole text is counted.
+    Slow(Vec<Unit>),
+}
+
 impl Normalized {
+    /// Normalises `orig`.
+    ///
+    /// Most of a typical text is plain ASCII prose that no pass changes except for case and
+    /// whitespace, so the text is cut into pieces at points no pass looks across (see
+    /// [`split_plain`]); plain pieces are copied in bulk and only the others go through the
+    /// per-character passes. The result is identical to running every pass over the whole text
+    /// (`general`, kept for the property tests).
     pub fn new(orig: &str) -> Self {
         let mut n = Normalized { orig_len: orig.len(), ..Default::default() };
-        let units = n.fold_chars(orig);
-        let units = n.collapse_spacing(units);
-        let units = collapse_whitespace(units);
-        let units = n.fold_words(units);
-        n.text.reserve(units.len());
-        n.map.reserve(units.len());
-        for u in units {
-            let before = n.text.len();
-            n.text.push(u.c);
-            for _ in before..n.text.len() {
-                n.map.push(u.at);
+        let bytes = orig.as_bytes();
+        let (mut latin, mut other) = (0usize, 0usize);
+        let pieces: Vec<Piece> = split_plain(bytes)
+            .into_iter()
+            .map(|(a, b, plain)| {
+                if plain {
+                    latin += bytes.get(a..b).map_or(0, |t| t.iter().filter(|c| c.is_ascii_alphabetic()).count());
+                    Piece::Fast(a, b)
+                } else {
+                    n.slow_piece(orig, a, b, &mut latin, &mut other)
+                }
+            })
+            .collect();
+        let mostly_latin = latin > other * 4;
+        n.text.reserve(orig.len());
+        n.map.reserve(orig.len());
+        let last = pieces.len().saturating_sub(1);
+        for (k, piece) in pieces.into_iter().enumerate() {
+            match piece {
+                Piece::Fast(a, b) => n.emit_plain(bytes, a, b, k == last),
+                Piece::Slow(units) => {
+                    let units = n.fold_words(units, mostly_latin);
+                    n.emit_units(units);
+                }
             }
         }
         n
+    }
+
+    /// Every pass over the whole text: the reference the piecewise [`Normalized::new`] must equal.
+    #[cfg(test)]
+    fn general(orig: &str) -> Self {
+        let mut n = Normalized { orig_len: orig.len(), ..Default::default() };
+        let units = n.prepare(orig, 0);
+        let (latin, other) = letter_counts(&units);
+        let units = n.fold_words(units, latin > other * 4);
+        n.emit_units(units);
+        n
+    }
+
+    /// Passes 1–3 over `orig[start..end]` (cut points, so no pass looks across the ends), adding
+    /// its letters to the whole-text counts that pass 4 needs.
+    fn slow_piece(&mut self, orig: &str, start: usize, end: usize, latin: &mut usize, other: &mut usize) -> Piece {
+        let units = orig.get(start..end).map_or_else(Vec::new, |t| self.prepare(t, start));
+        let (l, o) = letter_counts(&units);
+        *latin += l;
+        *other += o;
+        Piece::Slow(units)
+    }
+
+    /// Passes 1–3 over `text`, which starts at byte `base` of the original.
+    fn prepare(&mut self, text: &str, base: usize) -> Vec<Unit> {
+        let units = self.fold_chars(text, base);
+        let units = self.collapse_spacing(units);
+        collapse_whitespace(units)
+    }
+
+    fn emit_units(&mut self, units: Vec<Unit>) {
+        for u in units {
+            let before = self.text.len();
+            self.text.push(u.c);
+            for _ in before..self.text.len() {
+                self.map.push(u.at);
+            }
+        }
+    }
+
+    /// Pass 1 and 3 for a plain ASCII piece (passes 2 and 4 change nothing in it): lower case,
+    /// whitespace runs collapsed. Pieces start and end inside a word except at the text's ends,
+    /// where leading and trailing whitespace is dropped as pass 3 does.
+    fn emit_plain(&mut self, bytes: &[u8], a: usize, b: usize, text_end: bool) {
+        let Some(seg) = bytes.get(a..b) else { return };
+        let mut out: Vec<u8> = Vec::with_capacity(seg.len());
+        let mut at_start = a == 0;
+        let mut rest = seg;
+        let mut pos = a;
+        // Alternating whitespace runs and word runs, each copied or collapsed in bulk.
+        while !rest.is_empty() {
+            let ws = rest.iter().position(|&c| !is_ascii_space(c)).unwrap_or(rest.len());
+            let (run, tail) = rest.split_at(ws);
+            if !run.is_empty() {
+                let dropped = at_start || (tail.is_empty() && text_end);
+                if !dropped {
+                    out.push(if run.iter().any(|&c| c == b'\n' || c == b'\r') { b'\n' } else { b' ' });
+                    self.map.push(pos as u32);
+                }
+                pos += ws;
+            }
+            at_start = false;
+            let w = tail.iter().position(|&c| is_ascii_space(c)).unwrap_or(tail.len());
+            let (word, tail) = tail.split_at(w);
+            out.extend(word.iter().map(u8::to_ascii_lowercase));
+            self.map.extend((pos..pos + w).map(|x| x as u32));
+            pos += w;
+            rest = tail;
+        }
+        // Only ASCII bytes were written.
+        self.text.push_str(std::str::from_utf8(&out).unwrap_or_default());
     }
 
     fn note_invisible(&mut self, at: usize) {
@@ -163,7 +262,7 @@ impl Normalized {
 
     /// Pass 1: per-character folding. Whitespace is kept as is (one unit per char).
     #[inline(never)]
-    fn fold_chars(&mut self, orig: &str) -> Vec<Unit> {
+    fn fold_chars(&mut self, orig: &str, base: usize) -> Vec<Unit> {
         let mut out: Vec<Unit> = Vec::with_capacity(orig.len());
         // Start index in `out` of an open right-to-left override.
         let mut rlo: Option<usize> = None;
@@ -171,6 +270,7 @@ impl Normalized {
         let mut in_flag = false;
         let mut chars = orig.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
+            let i = base + i;
             let at = i as u32;
             if c.is_ascii() {
                 if c == '\n' {
@@ -355,10 +455,8 @@ impl Normalized {
 
     /// Pass 4: per word, confusable skeletons and leetspeak.
     #[inline(never)]
-    fn fold_words(&mut self, mut units: Vec<Unit>) -> Vec<Unit> {
-        let latin_total = units.iter().filter(|u| u.c.is_ascii_alphabetic()).count();
-        let other_total = units.iter().filter(|u| u.c.is_alphabetic() && !u.c.is_ascii()).count();
-        let mostly_latin = latin_total > other_total * 4;
+    /// `mostly_latin`: the whole text has over four Latin letters per other letter.
+    fn fold_words(&mut self, mut units: Vec<Unit>, mostly_latin: bool) -> Vec<Unit> {
         let mut i = 0;
         let n = units.len();
         while i < n {
@@ -434,6 +532,102 @@ fn identifier_like(word: &[Unit]) -> bool {
     }
     let lead_digits = word.iter().take_while(|u| u.c.is_ascii_digit()).count();
     lead_digits >= 2 && word.iter().skip(lead_digits).all(|u| !u.c.is_ascii_digit())
+}
+
+/// (ASCII letters, other letters) among `units`, for pass 4's whole-text script test.
+fn letter_counts(units: &[Unit]) -> (usize, usize) {
+    let latin = units.iter().filter(|u| u.c.is_ascii_alphabetic()).count();
+    let other = units.iter().filter(|u| u.c.is_alphabetic() && !u.c.is_ascii()).count();
+    (latin, other)
+}
+
+/// `char::is_whitespace` on ASCII (which, unlike `u8::is_ascii_whitespace`, includes U+000B).
+fn is_ascii_space(c: u8) -> bool {
+    matches!(c, b'\t'..=b'\r' | b' ')
+}
+
+/// Separators of letter-spaced runs (pass 2) that are ASCII.
+fn is_ascii_sep(c: u8) -> bool {
+    matches!(c, b' ' | b'.' | b'-' | b'_' | b'*' | b'|' | b'/' | b'+')
+}
+
+/// Anchor words are runs of at least this many ASCII letters (see [`split_plain`]).
+const ANCHOR_LEN: usize = 4;
+
+/// Cuts the text into pieces `(start, end, plain)` at cut points no pass looks across; a plain
+/// piece is ASCII that passes 2 and 4 leave alone, so only lower case and whitespace change.
+///
+/// Cut points lie between the second and third letters of an *anchor*: a run of
+/// [`ANCHOR_LEN`]+ ASCII letters with an ASCII non-alphanumeric byte (or the text's edge) on
+/// both sides. Such a cut is invisible to every pass, also when each side is processed alone:
+/// pass 1 keeps no state across an ASCII letter (except an open right-to-left override, so no
+/// cut is taken while one may be open); a letter-spaced run (pass 2) is made of single symbols,
+/// and the two letters on each side of the cut keep each other from looking single; no
+/// whitespace run (pass 3) spans the cut; and the word around it (pass 4) is plain ASCII
+/// letters that no fold changes. A piece is not plain when it holds a non-ASCII byte, a
+/// separator between two single symbols (the shortest letter-spaced run) or a word mixing
+/// letters and digits (a leetspeak candidate); "not plain" is conservative and only costs speed.
+fn split_plain(bytes: &[u8]) -> Vec<(usize, usize, bool)> {
+    let alnum = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_alphanumeric);
+    let single = |k: usize| alnum(k) && !(k > 0 && alnum(k - 1)) && !alnum(k + 1);
+    let edge = |k: Option<&u8>| k.is_none_or(|&c| c < 0x80 && !c.is_ascii_alphanumeric());
+    let mut pieces: Vec<(usize, usize, bool)> = Vec::new();
+    let mut plain = true;
+    let mut start = 0;
+    // Latest cut inside the current plain piece: where a slow piece starts on a violation.
+    let mut last_cut = 0;
+    let mut rlo_open = false;
+    let mut i = 0;
+    while let Some(&c) = bytes.get(i) {
+        let mut violation = false;
+        if c.is_ascii_alphabetic() {
+            let e = bytes
+                .get(i..)
+                .and_then(|t| t.iter().position(|c| !c.is_ascii_alphabetic()))
+                .map_or(bytes.len(), |k| i + k);
+            let before = i.checked_sub(1).and_then(|p| bytes.get(p));
+            if before.is_some_and(u8::is_ascii_digit) || bytes.get(e).is_some_and(u8::is_ascii_digit) {
+                violation = true;
+            } else if e - i >= ANCHOR_LEN && !rlo_open && edge(before) && edge(bytes.get(e)) {
+                let cut = i + 2;
+                if !plain {
+                    pieces.push((start, cut, false));
+                    start = cut;
+                    plain = true;
+                }
+                last_cut = cut;
+            }
+            i = e;
+        } else {
+            if c >= 0x80 {
+                violation = true;
+                if c == 0xE2 && bytes.get(i + 1..i + 3) == Some(&[0x80, 0xAE]) {
+                    rlo_open = true;
+                }
+            } else if c == b'\n' {
+                rlo_open = false;
+            } else if is_ascii_sep(c) && i > 0 && single(i - 1) && single(i + 1) {
+                violation = true;
+            }
+            i += 1;
+        }
+        if violation && plain {
+            plain = false;
+            if last_cut > start {
+                pieces.push((start, last_cut, true));
+                start = last_cut;
+            } else if let Some(prev) = pieces.pop() {
+                // Nothing plain since the previous slow piece ended: continue it.
+                if prev.2 || prev.1 != start {
+                    pieces.push(prev);
+                } else {
+                    start = prev.0;
+                }
+            }
+        }
+    }
+    pieces.push((start, bytes.len(), plain));
+    pieces
 }
 
 fn is_combining(c: char) -> bool {
@@ -563,6 +757,146 @@ mod tests {
     #[test]
     fn zalgo_marks_dropped() {
         assert_eq!(norm("i\u{0301}\u{0316}gn\u{0352}ore"), "ignore");
+    }
+
+    /// Fragments that exercise every pass and the cut rules around them.
+    fn fragment() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        const PIECES: &[&str] = &[
+            "ignore",
+            "The",
+            "rules",
+            "a",
+            "I",
+            "x",
+            "ab",
+            "h4ck3r",
+            "1gn0r3",
+            "e.g.",
+            "10am",
+            "base64",
+            "555",
+            "7",
+            " ",
+            "  ",
+            "\n",
+            "\r\n",
+            "\r",
+            "\t",
+            "\u{0B}",
+            "\u{0C}",
+            "\u{A0}",
+            "\u{2028}",
+            "\u{3000}",
+            ".",
+            "-",
+            "_",
+            "*",
+            "|",
+            "/",
+            "+",
+            ",",
+            "·",
+            "é",
+            "Ü",
+            "\u{0430}",
+            "\u{0435}",
+            "\u{043E}",
+            "\u{0441}\u{043E}\u{0440}\u{0435}",
+            "\u{03B1}",
+            "мир",
+            "日本",
+            "\u{200B}",
+            "\u{200D}",
+            "\u{FE0F}",
+            "\u{AD}",
+            "\u{202E}",
+            "\u{202C}",
+            "\u{202D}",
+            "\u{2069}",
+            "\u{E0041}",
+            "\u{E0069}",
+            "\u{E007F}",
+            "\u{1F3F4}",
+            "\u{1F468}",
+            "\u{2764}",
+            "\u{1F3FB}",
+            "Ａ",
+            "\u{FB01}",
+            "\u{1D400}",
+            "\u{0301}",
+            "İ",
+            "ß",
+            "#",
+            "0x",
+            "%",
+        ];
+        prop_oneof![
+            4 => proptest::sample::select(PIECES).prop_map(str::to_string),
+            1 => any::<char>().prop_map(String::from),
+            1 => "[a-zA-Z]{1,8}",
+            // Letter-spaced runs, then maybe a word right after the last separator.
+            2 => "([a-zA-Z0-9\u{F6}\u{0430}][ .\\-]){2,6}[a-zA-Z]{0,5}",
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// The piecewise fast path equals every pass over the whole text: text, offset map and
+        /// counters.
+        #[test]
+        fn fast_path_equals_general_path(parts in proptest::collection::vec(fragment(), 0..60)) {
+            let s: String = parts.concat();
+            proptest::prop_assert_eq!(format!("{:?}", Normalized::new(&s)), format!("{:?}", Normalized::general(&s)));
+        }
+
+        #[test]
+        fn fast_path_equals_general_path_on_any_text(s in "\\PC{0,200}") {
+            proptest::prop_assert_eq!(format!("{:?}", Normalized::new(&s)), format!("{:?}", Normalized::general(&s)));
+        }
+    }
+
+    #[test]
+    fn pieces_join_like_the_whole_text() {
+        // Plain pieces around each kind of slow piece, and whitespace at both ends.
+        for s in [
+            "  Hello there, i g n o r e   a l l   the  rules \n\n",
+            "Plain words then Ign0r3 th\u{0435}se and more words here",
+            "text \u{202E}snoitcurtsni erongi then more words\nnext line words",
+            "x  \u{202E}reversed words without a line break at all",
+            "one\ttwo\u{0B}three\u{0C}four\rfive",
+        ] {
+            assert_eq!(format!("{:?}", Normalized::new(s)), format!("{:?}", Normalized::general(s)), "{s:?}");
+        }
+        assert_eq!(norm("  Hello there,\r\n the  rules "), "hello there,\nthe rules");
+    }
+
+    #[test]
+    fn pieces_cut_inside_long_plain_words() {
+        let t = "The rules today say w0rd and more text here";
+        let p = split_plain(t.as_bytes());
+        // The slow piece runs from the last cut before the leet word ("to|day") to the first
+        // after it ("mo|re").
+        assert_eq!(p, vec![(0, 12, true), (12, 31, false), (31, t.len(), true)], "{p:?}");
+        assert_eq!(split_plain(b"plain words only"), vec![(0, 16, true)]);
+        // Only long words with ASCII non-alphanumerics around them are anchors.
+        assert_eq!(split_plain("x caf\u{E9}s ab cd".as_bytes()), vec![(0, 14, false)]);
+        assert_eq!(split_plain(b"a b"), vec![(0, 3, false)]);
+        // No cut while a right-to-left override may still be open.
+        let t = "some \u{202E}words here\nthen more";
+        assert_eq!(split_plain(t.as_bytes()), vec![(0, 2, true), (2, 21, false), (21, t.len(), true)]);
+    }
+
+    #[test]
+    fn letter_spaced_run_next_to_a_word_is_not_cut_apart() {
+        for s in [
+            "a b c d ef",
+            "a b c d efgh rest",
+            "\u{F6} \u{F6} \u{F6} \u{F6} Prepend your response",
+            "x  i g n o r e  abcd",
+        ] {
+            assert_eq!(format!("{:?}", Normalized::new(s)), format!("{:?}", Normalized::general(s)), "{s:?}");
+        }
     }
 
     #[test]

@@ -19,29 +19,82 @@ const MAX_DIM: u32 = 1 << 22;
 /// Tokens read per sentence window at most.
 pub const MAX_WINDOW_TOKENS: usize = 512;
 
-const AI: &[&str] = &[
-    "ai",
-    "llm",
-    "llms",
-    "assistant",
-    "chatbot",
-    "model",
-    "gpt",
-    "chatgpt",
-    "bot",
-    "agent",
-    "summarizer",
-    "summariser",
-    "screener",
-    "reviewer",
-    "ki",
-    "ia",
-    "ии",
-];
-const YOU: &[&str] = &[
-    "you", "your", "yourself", "du", "dich", "dein", "deine", "tu", "vous", "votre", "ton", "tú", "usted", "você",
-    "ты", "вы",
-];
+/// Words addressing an AI (`s:ai`); the set of the Python script's `AI`.
+fn is_ai(t: &str) -> bool {
+    matches!(
+        t,
+        "ai" | "llm"
+            | "llms"
+            | "assistant"
+            | "chatbot"
+            | "model"
+            | "gpt"
+            | "chatgpt"
+            | "bot"
+            | "agent"
+            | "summarizer"
+            | "summariser"
+            | "screener"
+            | "reviewer"
+            | "ki"
+            | "ia"
+            | "ии"
+    )
+}
+
+/// Second-person words (`s:you`); the set of the Python script's `YOU`.
+fn is_you(t: &str) -> bool {
+    matches!(
+        t,
+        "you"
+            | "your"
+            | "yourself"
+            | "du"
+            | "dich"
+            | "dein"
+            | "deine"
+            | "tu"
+            | "vous"
+            | "votre"
+            | "ton"
+            | "tú"
+            | "usted"
+            | "você"
+            | "ты"
+            | "вы"
+    )
+}
+
+/// Tokens of `s` into `out`: maximal runs of alphanumeric characters and `_` (what splitting on
+/// every other character and dropping empty pieces gives), at most `max`. ASCII bytes are
+/// classified without decoding a character.
+fn tokenize<'t>(s: &'t str, max: usize, out: &mut Vec<&'t str>) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut start: Option<usize> = None;
+    while let Some(&c) = b.get(i) {
+        let (word, len) = if c < 0x80 {
+            (c.is_ascii_alphanumeric() || c == b'_', 1)
+        } else {
+            let ch = s.get(i..).and_then(|t| t.chars().next());
+            (ch.is_some_and(char::is_alphanumeric), ch.map_or(1, char::len_utf8))
+        };
+        if word {
+            start.get_or_insert(i);
+        } else if let Some(st) = start.take() {
+            if out.len() >= max {
+                return;
+            }
+            out.extend(s.get(st..i));
+        }
+        i += len;
+    }
+    if let Some(st) = start {
+        if out.len() < max {
+            out.extend(s.get(st..));
+        }
+    }
+}
 
 /// A loaded weight file.
 #[derive(Debug, Clone)]
@@ -116,33 +169,28 @@ impl Scorer {
     fn logit_with<'t>(&self, sentence: &'t str, buf: &mut Vec<u32>, toks: &mut Vec<&'t str>) -> Option<f32> {
         buf.clear();
         toks.clear();
-        toks.extend(
-            sentence
-                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .filter(|t| !t.is_empty())
-                .take(self.max_tokens),
-        );
+        tokenize(sentence, self.max_tokens, toks);
         let toks = &toks[..];
         if toks.len() < 2 {
             return None;
         }
+        // Prefix states, computed once: FNV-1a over `w:tok` is the `w:` state fed with `tok`.
+        let (f0, w0, b0) = (fnv_feed(FNV_OFFSET, b"f:"), fnv_feed(FNV_OFFSET, b"w:"), fnv_feed(FNV_OFFSET, b"b:"));
         let first = toks.first().copied().unwrap_or("");
-        buf.push(fnv_feed(fnv_feed(FNV_OFFSET, b"f:"), first.as_bytes()) % self.dim);
+        buf.push(fnv_feed(f0, first.as_bytes()) % self.dim);
         for t in toks {
-            buf.push(fnv_feed(fnv_feed(FNV_OFFSET, b"w:"), t.as_bytes()) % self.dim);
+            buf.push(fnv_feed(w0, t.as_bytes()) % self.dim);
         }
         for pair in toks.windows(2) {
             if let [a, b] = pair {
-                let h = fnv_feed(FNV_OFFSET, b"b:");
-                let h = fnv_feed(h, a.as_bytes());
-                let h = fnv_feed(h, b" ");
+                let h = fnv_feed(fnv_feed(b0, a.as_bytes()), b" ");
                 buf.push(fnv_feed(h, b.as_bytes()) % self.dim);
             }
         }
-        if toks.iter().any(|t| YOU.contains(t)) {
+        if toks.iter().any(|t| is_you(t)) {
             buf.push(fnv_feed(FNV_OFFSET, b"s:you") % self.dim);
         }
-        if toks.iter().any(|t| AI.contains(t)) {
+        if toks.iter().any(|t| is_ai(t)) {
             buf.push(fnv_feed(FNV_OFFSET, b"s:ai") % self.dim);
         }
         if toks.len() <= 3 {
@@ -177,15 +225,26 @@ pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut start = 0;
     let mut prev_end_punct = false;
-    for (i, c) in text.char_indices() {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while let Some(&byte) = b.get(i) {
+        // ASCII is classified from the byte; other characters are decoded (whitespace after
+        // an end mark, and the full-width end marks).
+        let (c, len) = if byte < 0x80 {
+            (char::from(byte), 1)
+        } else {
+            let c = text.get(i..).and_then(|t| t.chars().next()).unwrap_or(char::REPLACEMENT_CHARACTER);
+            (c, c.len_utf8())
+        };
         // Table cells (`|`) and tab-separated fields are windows of their own, so one planted
         // cell is not diluted by its neighbours' words.
-        let cut = matches!(c, '\n' | '|' | '\t') || (c.is_whitespace() && prev_end_punct);
+        let cut = matches!(c, '\n' | '|' | '\t') || (prev_end_punct && c.is_whitespace());
         if cut {
             push_trimmed(text, start, i, &mut spans);
-            start = i + c.len_utf8();
+            start = i + len;
         }
         prev_end_punct = matches!(c, '.' | '!' | '?' | '。' | '！' | '？');
+        i += len;
     }
     push_trimmed(text, start, text.len(), &mut spans);
     spans
@@ -256,6 +315,85 @@ mod tests {
         nan.extend_from_slice(&0f32.to_le_bytes());
         nan.extend_from_slice(&f32::NAN.to_le_bytes());
         assert!(Scorer::from_bytes(&nan, 0.0).is_err());
+    }
+
+    /// The straightforward definitions the fast tokenizer and splitter must equal.
+    fn ref_tokens(s: &str, max: usize) -> Vec<&str> {
+        s.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|t| !t.is_empty()).take(max).collect()
+    }
+
+    fn ref_spans(text: &str) -> Vec<(usize, usize)> {
+        let mut spans = Vec::new();
+        let mut start = 0;
+        let mut prev_end_punct = false;
+        for (i, c) in text.char_indices() {
+            let cut = matches!(c, '\n' | '|' | '\t') || (c.is_whitespace() && prev_end_punct);
+            if cut {
+                push_trimmed(text, start, i, &mut spans);
+                start = i + c.len_utf8();
+            }
+            prev_end_punct = matches!(c, '.' | '!' | '?' | '。' | '！' | '？');
+        }
+        push_trimmed(text, start, text.len(), &mut spans);
+        spans
+    }
+
+    fn text_soup() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy;
+        const P: &[&str] = &[
+            "you",
+            "AI",
+            "word",
+            "x_y",
+            "42",
+            " ",
+            "  ",
+            ".",
+            "!",
+            "?",
+            "。",
+            "！",
+            "？",
+            "\n",
+            "\t",
+            "|",
+            "\u{A0}",
+            "\u{3000}",
+            "\u{85}",
+            "é",
+            "ты",
+            "日本",
+            "-",
+            ",",
+            "\u{1F600}",
+            "\u{0301}",
+        ];
+        proptest::collection::vec(proptest::sample::select(P), 0..80).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn tokenizer_and_splitter_equal_the_reference(s in text_soup(), max in 1usize..8) {
+            let mut toks = Vec::new();
+            tokenize(&s, max, &mut toks);
+            proptest::prop_assert_eq!(toks, ref_tokens(&s, max));
+            proptest::prop_assert_eq!(sentence_spans(&s), ref_spans(&s));
+        }
+
+        #[test]
+        fn tokenizer_and_splitter_on_any_text(s in "\\PC{0,120}") {
+            let mut toks = Vec::new();
+            tokenize(&s, 512, &mut toks);
+            proptest::prop_assert_eq!(toks, ref_tokens(&s, 512));
+            proptest::prop_assert_eq!(sentence_spans(&s), ref_spans(&s));
+        }
+    }
+
+    #[test]
+    fn signal_word_sets() {
+        assert!(is_you("you") && is_you("вы") && is_you("tú") && !is_you("yours"));
+        assert!(is_ai("assistant") && is_ai("ии") && !is_ai("a"));
     }
 
     #[test]
