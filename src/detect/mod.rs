@@ -22,6 +22,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use include_dir::{include_dir, Dir};
 use normalize::Normalized;
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex_automata::meta;
+use regex_automata::{Input, PatternID};
 pub use rules::{RuleSpec, Scope, Target};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -35,6 +37,15 @@ const REGEX_SIZE_LIMIT: usize = 16 << 20;
 const MAX_WINDOWS: usize = 64;
 /// Bytes searched on each side of a keyword hit (rule patterns span far less).
 const WINDOW_RADIUS: usize = 600;
+
+/// Raw (secret and PII) rules run on windows around their keyword hits only in texts at least
+/// this long: below it one pass over the text costs less than working out the windows.
+const RAW_WINDOW_MIN: usize = 16 << 10;
+/// Reach of a raw rule whose pattern has no maximum length (`\s*`, `.*`): bytes on each side of
+/// a keyword hit, as for the normalised target.
+const RAW_UNBOUNDED_REACH: usize = WINDOW_RADIUS;
+/// A window is widened to the enclosing line boundaries when they are at most this far.
+const LINE_SLACK: usize = 256;
 
 /// Bytes before a match that `suppress_before` looks at.
 const SUPPRESS_WINDOW: usize = 96;
@@ -111,6 +122,93 @@ impl LazyRegex {
     }
 }
 
+/// A rule pattern as a `regex_automata` meta regex, compiled on first use: the same engine and
+/// configuration as `regex::Regex` (leftmost-first, UTF-8 empty matches), so matches are
+/// identical, plus searches over a range of the text whose look-around sees the whole text,
+/// which windowed matching needs. Like [`LazyRegex`], ASCII text uses the pattern's ASCII twin.
+#[derive(Debug, Clone)]
+struct LazyMeta {
+    pattern: String,
+    cell: std::sync::OnceLock<Option<(meta::Regex, Option<usize>)>>,
+    ascii: std::sync::OnceLock<Option<(meta::Regex, Option<usize>)>>,
+    /// How far from a keyword hit a match can start or end; computed on first windowed use.
+    reach: std::sync::OnceLock<Option<usize>>,
+}
+
+fn build_meta(pattern: &str) -> Result<meta::Regex, Box<meta::BuildError>> {
+    let config = meta::Config::new()
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .hybrid_cache_capacity(2 * (1 << 20))
+        .match_kind(regex_automata::MatchKind::LeftmostFirst)
+        .utf8_empty(true);
+    meta::Builder::new()
+        .configure(config)
+        .syntax(regex_automata::util::syntax::Config::new().utf8(true))
+        .build(pattern)
+        .map_err(Box::new)
+}
+
+/// The index of a meta regex's value group: `value`, else group 1, else none.
+fn meta_value_group(re: &meta::Regex) -> Option<usize> {
+    let gi = re.group_info();
+    gi.to_index(PatternID::ZERO, "value").or(if gi.group_len(PatternID::ZERO) > 1 { Some(1) } else { None })
+}
+
+impl LazyMeta {
+    fn new(pattern: &str) -> Self {
+        LazyMeta {
+            pattern: pattern.to_string(),
+            cell: std::sync::OnceLock::new(),
+            ascii: std::sync::OnceLock::new(),
+            reach: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn get_for(&self, ascii: bool) -> Option<(&meta::Regex, Option<usize>)> {
+        if ascii {
+            let twin = self
+                .ascii
+                .get_or_init(|| {
+                    let t = ascii::twin(&self.pattern)?;
+                    let re = build_meta(&t.pattern).ok()?;
+                    let names: Vec<Option<&str>> = re.group_info().pattern_names(PatternID::ZERO).collect();
+                    let same = names.len() == t.captures.len() + 1
+                        && t.captures.iter().all(|(i, n)| names.get(*i as usize).copied() == Some(n.as_deref()));
+                    same.then(|| {
+                        let g = meta_value_group(&re);
+                        (re, g)
+                    })
+                })
+                .as_ref();
+            if let Some((r, g)) = twin {
+                return Some((r, *g));
+            }
+        }
+        self.get()
+    }
+
+    fn get(&self) -> Option<(&meta::Regex, Option<usize>)> {
+        self.cell
+            .get_or_init(|| match build_meta(&self.pattern) {
+                Ok(re) => {
+                    let g = meta_value_group(&re);
+                    Some((re, g))
+                }
+                Err(e) => {
+                    tracing::error!("rule pattern does not compile: {e}");
+                    None
+                }
+            })
+            .as_ref()
+            .map(|(r, g)| (r, *g))
+    }
+
+    /// The longest match in bytes, `None` when unbounded (or the pattern does not parse).
+    fn max_len(&self) -> Option<usize> {
+        *self.reach.get_or_init(|| regex_syntax::Parser::new().parse(&self.pattern).ok()?.properties().maximum_len())
+    }
+}
+
 /// The `RegexSet` of keyword-less rules, compiled on first use.
 /// Like [`LazyRegex`], pure-ASCII text is searched with the set of ASCII twins.
 #[derive(Debug, Clone)]
@@ -163,7 +261,7 @@ pub struct Rule {
     /// File the rule came from (relative to the detectors root).
     pub file: String,
     /// Compiled on first use: start-up (a hook call) pays only for the rules a text triggers.
-    regex: LazyRegex,
+    regex: LazyMeta,
     validator: Option<Validator>,
     allow: Vec<LazyRegex>,
     context: Option<LazyRegex>,
@@ -188,6 +286,14 @@ impl Rule {
     }
     pub fn action(&self) -> Action {
         self.spec.action
+    }
+
+    /// Bytes from a keyword hit within which any accepted match lies, assuming the match or its
+    /// context contains the keyword: the longest match, plus the context window when the
+    /// keyword belongs to the context. Unbounded patterns get [`RAW_UNBOUNDED_REACH`].
+    fn reach(&self) -> usize {
+        let ctx = if self.context.is_some() { self.spec.context_window } else { 0 };
+        self.regex.max_len().unwrap_or(RAW_UNBOUNDED_REACH).saturating_add(ctx)
     }
 }
 
@@ -385,7 +491,7 @@ impl Detectors {
     /// [`Detectors::scan`], keeping injection matches in ranges `keep(start, end)` says a
     /// reader cannot see even when they look like quoted mentions (see [`mention`]).
     pub fn scan_keeping(&self, text: &str, keep: impl Fn(usize, usize) -> bool) -> Vec<Match> {
-        let mut out = self.scan_all(text);
+        let mut out = self.scan_with(text, true);
         mention::retain_uses(
             text,
             &mut out,
@@ -396,10 +502,11 @@ impl Detectors {
         out
     }
 
-    /// Every match, mentions included.
-    fn scan_all(&self, text: &str) -> Vec<Match> {
+    /// Every match, mentions included, optionally without windowing raw rules (`windows:
+    /// false`): the reference the windowed search is tested against.
+    fn scan_with(&self, text: &str, windows: bool) -> Vec<Match> {
         let mut out = Vec::new();
-        self.scan_target(text, Target::Raw, text, None, None, &mut out);
+        self.scan_target_with(text, Target::Raw, text, None, None, windows, &mut out);
         if self.prefilter[1].ac.is_some() || !self.prefilter[1].always.is_empty() {
             let norm = Normalized::new(text);
             self.scan_target(&norm.text, Target::Normalized, text, Some(&norm), None, &mut out);
@@ -423,14 +530,38 @@ impl Detectors {
         decoded: Option<&Decoded<'_>>,
         out: &mut Vec<Match>,
     ) {
+        self.scan_target_with(hay, target, orig, norm, decoded, true, out)
+    }
+
+    /// `windows`: raw rules run on windows around their keyword hits in long texts (off only in
+    /// the tests that check windowing changes nothing).
+    #[allow(clippy::too_many_arguments)]
+    fn scan_target_with(
+        &self,
+        hay: &str,
+        target: Target,
+        orig: &str,
+        norm: Option<&Normalized>,
+        decoded: Option<&Decoded<'_>>,
+        windows: bool,
+        out: &mut Vec<Match>,
+    ) {
         let pf = &self.prefilter[target as usize];
         // Once per text: every window of an ASCII text is ASCII.
         let hay_ascii = hay.is_ascii();
         let mut enabled = vec![false; self.rules.len()];
-        // Keyword positions per rule (normalised target): the rule's regex then runs only on
-        // line-aligned windows around them, which keeps long prose cheap.
+        // Keyword positions per rule. Normalised target: the rule's regex then runs only on
+        // line-aligned windows around them, which keeps long prose cheap. Raw target (long
+        // texts): on ranges of the text within the rule's reach of a hit, searched with
+        // look-around over the whole text; a rule hit so often that its windows would cover
+        // much of the text runs once over all of it (`dense`).
         let windowed = target == Target::Normalized;
-        let mut hits: Vec<Vec<usize>> = vec![Vec::new(); if windowed { self.rules.len() } else { 0 }];
+        let raw_windows = windows && target == Target::Raw && hay.len() >= RAW_WINDOW_MIN;
+        let track = windowed || raw_windows;
+        let mut hits: Vec<Vec<(usize, usize)>> = vec![Vec::new(); if track { self.rules.len() } else { 0 }];
+        let mut dense = vec![false; if raw_windows { self.rules.len() } else { 0 }];
+        // Raw rules: hits beyond which windows of `2 * reach` would cover a quarter of the text.
+        let max_hits = |r: usize| hay.len() / 4 / (2 * self.rules[r].reach() + 1).max(1);
         if let Some(ac) = &pf.ac {
             let bytes = hay.as_bytes();
             for m in ac.find_overlapping_iter(hay) {
@@ -443,9 +574,19 @@ impl Detectors {
                 }
                 for &r in &pf.pattern_rules[p] {
                     enabled[r] = true;
-                    if let Some(h) = hits.get_mut(r) {
+                    if raw_windows {
+                        if dense[r] {
+                            continue;
+                        }
+                        let h = &mut hits[r];
+                        h.push((m.start(), m.end()));
+                        if h.len() > max_hits(r) {
+                            dense[r] = true;
+                            *h = Vec::new();
+                        }
+                    } else if let Some(h) = hits.get_mut(r) {
                         if h.len() <= MAX_WINDOWS {
-                            h.push(m.start());
+                            h.push((m.start(), m.end()));
                         }
                     }
                 }
@@ -479,8 +620,26 @@ impl Detectors {
             if !on {
                 continue;
             }
+            if raw_windows {
+                let h = &hits[idx];
+                let spans = if h.is_empty() || dense[idx] {
+                    vec![(0, hay.len())]
+                } else {
+                    reach_windows(hay, h, self.rules[idx].reach())
+                };
+                for (a, b) in spans {
+                    // The twin decides look-around on the characters either side of the range too.
+                    let lo = floor_char(hay, a.saturating_sub(1));
+                    let hi = ceil_char(hay, (b + 1).min(hay.len()));
+                    let ascii = hay_ascii || hay.get(lo..hi).is_some_and(str::is_ascii);
+                    self.match_rule(idx, hay, a, b, ascii, orig, norm, decoded, out);
+                }
+                continue;
+            }
             let spans = match hits.get(idx) {
-                Some(h) if !h.is_empty() && h.len() <= MAX_WINDOWS => keyword_windows(hay, h),
+                Some(h) if !h.is_empty() && h.len() <= MAX_WINDOWS => {
+                    keyword_windows(hay, &h.iter().map(|&(s, _)| s).collect::<Vec<_>>())
+                }
                 _ => vec![(0, hay.len())],
             };
             for (base, wend) in spans {
@@ -488,15 +647,15 @@ impl Detectors {
                     continue;
                 };
                 let ascii = hay_ascii || sub.is_ascii();
-                self.match_rule(idx, sub, ascii, base, hay, orig, norm, decoded, out);
+                self.match_rule_sub(idx, sub, ascii, base, hay, orig, norm, decoded, out);
             }
         }
     }
 
     /// Runs one rule's regex over `sub` (which starts at byte `base` of `hay`; `ascii`: `sub` is
-    /// pure ASCII) and records accepted matches.
+    /// pure ASCII) as a text of its own, and records accepted matches.
     #[allow(clippy::too_many_arguments)]
-    fn match_rule(
+    fn match_rule_sub(
         &self,
         idx: usize,
         sub: &str,
@@ -508,41 +667,106 @@ impl Detectors {
         decoded: Option<&Decoded<'_>>,
         out: &mut Vec<Match>,
     ) {
+        let Some((regex, group)) = self.rules[idx].regex.get_for(ascii) else { return };
+        for caps in regex.captures_iter(Input::new(sub)) {
+            self.take_match(idx, &caps, group, sub, base, hay, orig, norm, decoded, out);
+        }
+    }
+
+    /// Runs one rule's regex from `a` over the matches starting before `b`, with look-around
+    /// seeing the whole of `hay` (`ascii`: that range and the characters either side are
+    /// ASCII), iterating as `captures_iter` over the whole text would from `a`: the search
+    /// range extends by the longest match, so no match starting before `b` is cut short, and a
+    /// match of an unbounded pattern that reaches the end of the range is searched again over
+    /// the rest of the text.
+    #[allow(clippy::too_many_arguments)]
+    fn match_rule(
+        &self,
+        idx: usize,
+        hay: &str,
+        a: usize,
+        b: usize,
+        ascii: bool,
+        orig: &str,
+        norm: Option<&Normalized>,
+        decoded: Option<&Decoded<'_>>,
+        out: &mut Vec<Match>,
+    ) {
         let rule = &self.rules[idx];
-        {
-            let Some((regex, value_group)) = rule.regex.get_for(ascii) else { return };
-            for caps in regex.captures_iter(sub) {
-                let Some(whole) = caps.get(0) else { continue };
-                let m = value_group.and_then(|g| caps.get(g)).unwrap_or(whole);
-                if m.start() == m.end() {
-                    continue;
-                }
-                let value = m.as_str();
-                let (ws, we) = (base + whole.start(), base + whole.end());
-                let (ms, me) = (base + m.start(), base + m.end());
-                if !accept(rule, value, hay, ws, we) {
-                    continue;
-                }
-                if let Some(sup) = &rule.suppress {
-                    let a = floor_char(hay, ws.saturating_sub(SUPPRESS_WINDOW));
-                    if hay.get(a..ws).is_some_and(|w| sup.regex_for(w).is_some_and(|r| r.is_match(w))) {
-                        continue;
-                    }
-                }
-                let (start, end) = match (decoded, norm) {
-                    (Some(d), _) => (d.start, d.end),
-                    (None, Some(n)) => n.to_original(ms, me, orig),
-                    (None, None) => (ms, me),
-                };
-                out.push(Match {
-                    rule: idx,
-                    start,
-                    end,
-                    score: rule.spec.confidence,
-                    layers: decoded.map(|d| d.layers.to_vec()).unwrap_or_default(),
-                });
+        let Some((regex, group)) = rule.regex.get_for(ascii) else { return };
+        let e =
+            if b >= hay.len() { hay.len() } else { b.saturating_add(rule.regex.max_len().unwrap_or(0)).min(hay.len()) };
+        let mut caps = regex.create_captures();
+        let mut at = a;
+        let mut last_end: Option<usize> = None;
+        while at <= e {
+            regex.search_captures(&Input::new(hay).range(at..e), &mut caps);
+            let Some(mut m) = caps.get_match() else { break };
+            if m.end() == e && e < hay.len() {
+                regex.search_captures(&Input::new(hay).range(at..hay.len()), &mut caps);
+                let Some(full) = caps.get_match() else { break };
+                m = full;
+            }
+            // As the regex iterators do: no empty match where the previous match ended.
+            if m.is_empty() && last_end == Some(m.end()) {
+                at += 1;
+                continue;
+            }
+            if m.start() >= b {
+                break;
+            }
+            self.take_match(idx, &caps, group, hay, 0, hay, orig, norm, decoded, out);
+            last_end = Some(m.end());
+            at = m.end();
+        }
+    }
+
+    /// Gates one match of rule `idx` found in `searched` (which starts at byte `base` of `hay`)
+    /// and records it when accepted.
+    #[allow(clippy::too_many_arguments)]
+    fn take_match(
+        &self,
+        idx: usize,
+        caps: &regex_automata::util::captures::Captures,
+        value_group: Option<usize>,
+        searched: &str,
+        base: usize,
+        hay: &str,
+        orig: &str,
+        norm: Option<&Normalized>,
+        decoded: Option<&Decoded<'_>>,
+        out: &mut Vec<Match>,
+    ) {
+        let rule = &self.rules[idx];
+        let Some(whole) = caps.get_group(0) else { return };
+        let m = value_group.and_then(|g| caps.get_group(g)).unwrap_or(whole);
+        if m.start == m.end {
+            return;
+        }
+        let Some(value) = searched.get(m.start..m.end) else { return };
+        let (ws, we) = (base + whole.start, base + whole.end);
+        let (ms, me) = (base + m.start, base + m.end);
+        if !accept(rule, value, hay, ws, we) {
+            return;
+        }
+        if let Some(sup) = &rule.suppress {
+            let a = floor_char(hay, ws.saturating_sub(SUPPRESS_WINDOW));
+            if hay.get(a..ws).is_some_and(|w| sup.regex_for(w).is_some_and(|r| r.is_match(w))) {
+                return;
             }
         }
+        let (start, end) = match (decoded, norm) {
+            (Some(d), _) => (d.start, d.end),
+            (None, Some(n)) => n.to_original(ms, me, orig),
+            (None, None) => (ms, me),
+        };
+        out.push(Match {
+            rule: idx,
+            start,
+            end,
+            score: rule.spec.confidence,
+            layers: decoded.map(|d| d.layers.to_vec()).unwrap_or_default(),
+        });
     }
 
     fn resolve(&self, mut out: Vec<Match>) -> Vec<Match> {
@@ -741,6 +965,31 @@ fn keyword_windows(hay: &str, positions: &[usize]) -> Vec<(usize, usize)> {
     spans
 }
 
+/// Merged ranges of `hay` reaching `reach` bytes either side of each keyword hit `(start, end)`
+/// widened to the enclosing line boundaries when those are near, so a match
+/// whose keyword (or context word) is in reach lies inside one range.
+fn reach_windows(hay: &str, hits: &[(usize, usize)], reach: usize) -> Vec<(usize, usize)> {
+    let bytes = hay.as_bytes();
+    // Overlapping keyword matches come in order of their ends; windows merge in order of starts.
+    let mut hits = hits.to_vec();
+    hits.sort_unstable();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for &(s, e) in &hits {
+        let a0 = s.saturating_sub(reach);
+        let b0 = e.saturating_add(reach).min(hay.len());
+        let lo = a0.saturating_sub(LINE_SLACK);
+        let a = bytes.get(lo..a0).and_then(|t| memchr::memrchr(b'\n', t)).map_or(a0, |i| lo + i);
+        let hi = b0.saturating_add(LINE_SLACK).min(hay.len());
+        let b = bytes.get(b0..hi).and_then(|t| memchr::memchr(b'\n', t)).map_or(b0, |i| b0 + i + 1);
+        let (a, b) = (floor_char(hay, a), ceil_char(hay, b));
+        match spans.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => spans.push((a, b)),
+        }
+    }
+    spans
+}
+
 fn floor_char(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
@@ -823,7 +1072,7 @@ fn compile_rule(
     if syntax == Syntax::Check {
         regex_syntax::Parser::new().parse(&spec.pattern).map_err(|e| invalid(format!("pattern: {e}")))?;
     }
-    let regex = LazyRegex::new(&spec.pattern);
+    let regex = LazyMeta::new(&spec.pattern);
     let validator = match &spec.validator {
         Some(v) => Some(Validator::from_name(v).ok_or_else(|| invalid(format!("unknown validator `{v}`")))?),
         None => None,
@@ -1051,6 +1300,147 @@ negative_examples = ["12"]
         let d = Detectors::embedded().unwrap();
         let text = "Trip \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467} to \u{1F3F4}\u{E0067}\u{E0062}\u{E0077}\u{E006C}\u{E0073}\u{E007F} \u{2764}\u{FE0F}";
         assert!(d.scan(text).iter().all(|m| d.rule(m.rule).kind != FindingKind::Injection));
+    }
+
+    /// Raw-target matches before resolution, windowed or over the whole text.
+    fn raw_matches(d: &Detectors, text: &str, windows: bool) -> Vec<Match> {
+        let mut out = Vec::new();
+        d.scan_target_with(text, Target::Raw, text, None, None, windows, &mut out);
+        out.sort_by_key(|m| (m.start, m.end, m.rule));
+        out.dedup();
+        out
+    }
+
+    /// Windowing finds every match that starts within its rule's reach of one of the rule's
+    /// keyword hits (the others ran only because a keyword occurred elsewhere in the text),
+    /// and nothing the whole-text search does not.
+    fn assert_windowing_agrees(d: &Detectors, text: &str) {
+        assert!(text.len() >= RAW_WINDOW_MIN);
+        let whole = raw_matches(d, text, false);
+        let win = raw_matches(d, text, true);
+        assert!(win.iter().all(|m| whole.contains(m)), "windowing added a match");
+        let lower = text.to_ascii_lowercase();
+        for m in &whole {
+            let r = d.rule(m.rule);
+            if r.spec.keywords.is_empty() {
+                assert!(win.contains(m), "{}: keyword-less rule lost a match", r.id());
+                continue;
+            }
+            // Where the whole match (not just its value) starts.
+            let (re, group) = r.regex.get_for(text.is_ascii()).expect("compiles");
+            let ws = re
+                .captures_iter(Input::new(text))
+                .find_map(|c| {
+                    let w = c.get_group(0)?;
+                    let v = group.and_then(|g| c.get_group(g)).unwrap_or(w);
+                    (v.start == m.start && v.end == m.end).then_some(w.start)
+                })
+                .expect("the value comes from a match");
+            let reach = r.reach();
+            let in_reach = r.spec.keywords.iter().any(|k| {
+                let k = k.to_ascii_lowercase();
+                lower.match_indices(k.as_str()).any(|(i, _)| i <= ws + reach && ws <= i + k.len() + reach)
+            });
+            if in_reach {
+                assert!(win.contains(m), "{}: windowing lost a match at {}..{}", r.id(), m.start, m.end);
+            }
+        }
+    }
+
+    /// Filler lines of the shapes that stress windowing: prose, code, log, base64.
+    fn filler(seed: u64, bytes: usize) -> String {
+        let mut x = seed | 1;
+        let mut s = String::new();
+        let b62 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        while s.len() < bytes {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let tok: String = (0..16).map(|i| b62[((x >> (i * 3)) % 62) as usize] as char).collect();
+            match x % 4 {
+                0 => s.push_str("The board approved the budget and staff moved the books to the east wing.\n"),
+                1 => {
+                    s.push_str(&format!("fn handler(req: Request) -> Response {{ let id = req.param(\"{tok}\"); }}\n"))
+                }
+                2 => s.push_str(&format!("2026-11-22T04:00:07Z INFO request id={tok} status=200 took=12ms\n")),
+                _ => s.push_str(&format!("{tok}{tok}{tok}{tok}\n")),
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn windowed_raw_matching_agrees_with_whole_text_on_rule_examples() {
+        let d = Detectors::embedded().unwrap();
+        let examples: Vec<&str> = d
+            .rules()
+            .iter()
+            .filter(|r| r.target == Target::Raw)
+            .flat_map(|r| r.spec.examples.iter().map(String::as_str))
+            .collect();
+        // Every raw example at once, separated by filler of lengths around the window reaches.
+        let mut text = String::new();
+        for (i, ex) in examples.iter().enumerate() {
+            text.push_str(&filler(i as u64 + 1, [0, 40, 300, 590, 610, 1300][i % 6]));
+            text.push_str(ex);
+            text.push('\n');
+        }
+        text.push_str(&filler(99, RAW_WINDOW_MIN));
+        assert_windowing_agrees(&d, &text);
+    }
+
+    #[test]
+    fn unbounded_match_past_the_window_is_found_whole() {
+        let d = Detectors::embedded().unwrap();
+        let mut x: u64 = 7;
+        let b64: String = (0..3000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(x % 64) as usize] as char
+            })
+            .collect();
+        let pem = format!("LS0tLS1CRUdJTiBSU0Eg{b64}");
+        let text = format!("{}{pem}\n{}", filler(1, RAW_WINDOW_MIN), filler(2, 4096));
+        assert_windowing_agrees(&d, &text);
+        let start = text.find("LS0tLS1CRUdJTi").unwrap();
+        let m = raw_matches(&d, &text, true)
+            .into_iter()
+            .find(|m| d.rule(m.rule).id() == "secret.private_key.base64_pem")
+            .expect("fires");
+        assert_eq!((m.start, m.end), (start, start + pem.len()));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Rule examples planted between filler runs of random length (many of them near a
+        /// window edge), in texts long enough to be windowed.
+        #[test]
+        fn windowed_raw_matching_agrees_on_generated_texts(
+            parts in proptest::collection::vec((0usize..10_000, 0usize..1_400, 0u64..1_000), 4..24),
+        ) {
+            let d = shared_detectors();
+            let examples: Vec<&str> = d
+                .rules()
+                .iter()
+                .filter(|r| r.target == Target::Raw)
+                .flat_map(|r| r.spec.examples.iter().map(String::as_str))
+                .collect();
+            let mut text = filler(5, RAW_WINDOW_MIN / 2);
+            for (ex, gap, seed) in parts {
+                text.push_str(examples[ex % examples.len()]);
+                text.push_str(if seed % 3 == 0 { " " } else { "\n" });
+                text.push_str(&filler(seed, gap));
+            }
+            text.push_str(&filler(6, RAW_WINDOW_MIN / 2));
+            assert_windowing_agrees(d, &text);
+        }
+    }
+
+    fn shared_detectors() -> &'static Detectors {
+        static D: std::sync::OnceLock<Detectors> = std::sync::OnceLock::new();
+        D.get_or_init(|| Detectors::embedded().expect("embedded rules compile"))
     }
 
     #[test]
