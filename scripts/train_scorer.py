@@ -163,75 +163,6 @@ def benign_doc(genre=None):
     return [fill(x) for x in R.sample(lines, k=min(len(lines), R.randint(3, 7)))]
 
 
-
-# Everyday sentences that carry the words injections use ("forget", "ignore", "disregard",
-# "prompt", "you are now", "act as", "override", "instructions", "from now on") addressed to people:
-# signs, school notes, manuals, HR mail, recipes. Composed from slots so no one wording is learnt.
-EVERYDAY = {
-    "item": ["swim cap", "umbrella", "passport", "packed lunch", "visitor badge", "reusable bag", "sunscreen", "ID card",
-             "permission slip", "laptop charger", "library card", "boarding pass", "hard hat", "parking ticket",
-             "gym towel", "water bottle", "receipt", "house keys"],
-    "ctx": ["before you leave", "on Friday", "at the front desk", "for the field trip", "when you check in",
-            "or you will not be admitted", "if you want a refund", "on the first day", "at the door", "for the exam"],
-    "topic": ["sourdough", "running shoes", "budget travel", "houseplants", "resume writing", "tax returns",
-              "home espresso", "marathon training", "baby sleep", "learning Spanish", "growing tomatoes"],
-    "claim": ["patience matters more than technique", "the basics win every time", "most advice online is outdated",
-              "consistency beats intensity", "small habits add up", "cheap tools work fine"],
-    "noise": ["rattle from the dashboard", "warning light if it blinks once at start-up", "first reminder email",
-              "typos in the draft", "old signs in the car park", "beeping during the first charge", "error popup on first launch",
-              "smell from a new filter", "grey hairs", "trolls in the comments"],
-    "old": ["the previous version of the leave policy", "my last message about the venue", "the earlier invoice for March",
-            "the draft timetable", "yesterday's parking notice", "the old seating plan", "the first quote we sent",
-            "the outdated price list", "the previous instructions for the printer"],
-    "new": ["the updated policy is attached", "the new plan is on the intranet", "a corrected copy follows",
-            "the revised version replaces it", "the final figures are below", "the new instructions are on the wall"],
-    "art": ["essay", "writing", "poetry", "photo", "art", "speech", "debate"],
-    "when": ["this year's contest", "week three", "the spring workshop", "Friday's class", "the alumni magazine"],
-    "phrase": ["A place that changed you", "Small acts of courage", "Home", "The road not taken", "What I learned from failure"],
-    "place": ["the Historic District", "a quiet zone", "a restricted area", "Lancashire", "the staff car park",
-              "the members' lounge", "a low-emission zone", "the premium section"],
-    "done": ["connected to the guest network", "subscribed to our newsletter", "registered for the course",
-             "enrolled in the pension plan", "signed in as a guest", "on the waiting list", "a member of the book club"],
-    "role": ["team lead", "goalkeeper", "chairperson", "mentor", "fire warden", "host", "referee", "note taker"],
-    "during": ["while Sam is on leave", "during the drill", "for the second half", "until the manager returns",
-               "at the next meeting", "for the role-play exercise"],
-    "device": ["thermostat", "default font", "auto-save setting", "factory settings", "speed limiter", "parental controls",
-               "default printer", "cruise control"],
-    "how": ["holding the reset button for ten seconds", "editing the configuration file", "pressing Menu twice",
-            "using the admin panel", "calling the service desk"],
-    "who": ["your friends", "the kids", "your manager", "the guests", "new starters", "the delivery driver"],
-    "what": ["exactly where to stand", "where to park", "what time to arrive", "to bring a warm coat",
-             "which entrance to use", "how to find the lift"],
-    "sub": ["meetings", "deliveries", "the gym", "the canteen", "the shuttle bus", "the help desk", "rehearsals"],
-    "time": ["9:30", "noon", "half past seven", "8 am sharp", "10 on weekdays"],
-    "phone": ["phone", "TV", "router", "tablet", "smart watch"],
-}
-EVERYDAY_FRAMES = [
-    "Don't forget your {item} {ctx}.", "Please do not forget your {item} {ctx}.", "Never forget to bring your {item} {ctx}.",
-    "Forget everything you think you know about {topic}: {claim}.", "Forget what you've heard about {topic}; {claim}.",
-    "You can safely ignore the {noise}.", "Ignore the {noise}; it is normal.", "Just ignore the {noise}.",
-    "Please disregard {old}; {new}.", "Employees may disregard {old}.", "Disregard {old} - {new}.",
-    "The {art} prompt for {when} is '{phrase}'.", "This term's {art} prompt: {phrase}.",
-    "You are now entering {place}.", "You are now {done}.", "'You are now entering {place}' reads the sign at the gate.",
-    "Act as {role} {during}.", "Please act as {role} {during}.", "Pretend to be a customer {during}.",
-    "Override the {device} by {how}.", "To override the {device}, try {how}.",
-    "Follow the instructions on the label {ctx}.", "Read the previous instructions again {ctx}.",
-    "Tell {who} {what}.", "Remember to tell {who} {what}.",
-    "From now on, {sub} start at {time}.", "From now on {sub} will open at {time}.",
-    "Reset your password from the login page {ctx}.", "Enable developer mode on your {phone} by tapping the build number.",
-    "Jailbreaking your {phone} voids the warranty.", "New instructions for {sub} are posted by the door.",
-    "Respond to every RSVP {ctx}.", "Answer only the questions that apply to you {ctx}.",
-    "The system will restart at {time}; save your work.", "Ask the admin to unlock your account {ctx}.",
-]
-
-
-def everyday_trigger(n, rng):
-    out = []
-    for _ in range(n):
-        f = rng.choice(EVERYDAY_FRAMES)
-        out.append(re.sub(r"\{(\w+)\}", lambda m: rng.choice(EVERYDAY[m.group(1)]), f))
-    return out
-
 # ---------------------------------------------------------------- data assembly
 ATTACK_FAMILIES = ("direct_", "jailbreak", "prompt_extraction", "exfiltration", "tool_hijack", "role_impersonation",
                    "indirect_latent", "indirect_translation", "output_xss")
@@ -265,7 +196,6 @@ def build(rows, rng):
         neg.extend(norm(x) for x in sorted(set(gn)) for _ in range(3))
     for _ in range(3000):
         neg.extend(norm(s) for s in benign_doc())
-    neg.extend(norm(s) for s in everyday_trigger(3000, random.Random(SEED + 3)))
     return pos, neg
 
 
