@@ -5,6 +5,13 @@
 //! rules are new. It also holds quarantine releases (allowlist entries with a required reason).
 //! The index is committed before the ledger; after a crash between the two, the ledger is
 //! behind, which `rescan` repairs by re-ingesting what it cannot vouch for.
+//!
+//! A `rescan` after a rule change finds most sources unchanged and clean under the new rules.
+//! Rather than rewriting every such record just to change its ruleset digest, it stores one
+//! *vouch* `D → E` ("every record still naming ruleset D now stands under E") when all records
+//! naming D were checked. Records are read with vouches resolved, so callers never see them.
+//! Writing any record under D removes the vouch from D (rules reverted to D judge afresh), which
+//! only ever makes the ledger claim *less* checking than was done: safe.
 
 use crate::model::{Reason, VerdictKind};
 use anyhow::{Context, Result};
@@ -53,6 +60,11 @@ pub struct Ledger {
     db: Database,
 }
 
+/// Meta key prefix of vouches (`vouched:<old digest>` → new digest).
+const VOUCH_PREFIX: &str = "vouched:";
+/// Longest vouch chain followed; a longer (or cyclic) chain stops where it is, which is safe.
+const MAX_VOUCH_CHAIN: usize = 64;
+
 /// Ledger records decoded per parallel batch.
 const DECODE_BATCH: usize = 4096;
 
@@ -87,23 +99,41 @@ impl Ledger {
 
     pub fn get(&self, path: &str) -> Result<Option<SourceRecord>> {
         let r = self.db.begin_read()?;
+        let vouches = read_vouches(&r)?;
         let t = r.open_table(SOURCES)?;
         Ok(match t.get(path)? {
-            Some(v) => Some(serde_json::from_slice(v.value())?),
+            Some(v) => {
+                let mut rec: SourceRecord = serde_json::from_slice(v.value())?;
+                resolve(&vouches, &mut rec);
+                Some(rec)
+            }
             None => None,
         })
     }
 
+    /// The meta key that vouches records judged by ruleset `digest` under a newer one.
+    pub fn vouch_key(digest: &str) -> String {
+        format!("{VOUCH_PREFIX}{digest}")
+    }
+
     pub fn all(&self) -> Result<BTreeMap<String, SourceRecord>> {
         let r = self.db.begin_read()?;
+        let vouches = read_vouches(&r)?;
         let t = r.open_table(SOURCES)?;
         let mut out = BTreeMap::new();
         // Records are decoded in parallel, a batch at a time: decoding is most of the cost of
         // reading a large ledger, and a batch bounds the raw copies held at once.
         let mut raw: Vec<(String, Vec<u8>)> = Vec::with_capacity(DECODE_BATCH);
         let flush = |raw: &mut Vec<(String, Vec<u8>)>, out: &mut BTreeMap<String, SourceRecord>| -> Result<()> {
-            let decoded: Vec<(String, SourceRecord)> =
-                raw.par_drain(..).map(|(k, v)| serde_json::from_slice(&v).map(|r| (k, r))).collect::<Result<_, _>>()?;
+            let decoded: Vec<(String, SourceRecord)> = raw
+                .par_drain(..)
+                .map(|(k, v)| {
+                    serde_json::from_slice(&v).map(|mut r| {
+                        resolve(&vouches, &mut r);
+                        (k, r)
+                    })
+                })
+                .collect::<Result<_, _>>()?;
             out.extend(decoded);
             Ok(())
         };
@@ -125,7 +155,8 @@ impl Ledger {
 
     /// Writes `put`, removes `remove` and sets the `meta` entries in one transaction: one
     /// durable commit (one fsync) instead of one per step, and records never reach the ledger
-    /// without the manifest of the ruleset they name.
+    /// without the manifest of the ruleset they name. A record written under ruleset D removes
+    /// any vouch from D first (see the module doc); `meta` may then set new ones.
     pub fn apply_with_meta(&self, put: &[SourceRecord], remove: &[String], meta: &[(&str, &str)]) -> Result<()> {
         if put.is_empty() && remove.is_empty() && meta.is_empty() {
             return Ok(());
@@ -141,6 +172,10 @@ impl Ledger {
                 t.remove(p.as_str())?;
             }
             let mut m = w.open_table(META)?;
+            let written: std::collections::BTreeSet<&str> = put.iter().map(|r| r.ruleset.as_str()).collect();
+            for d in written {
+                m.remove(Self::vouch_key(d).as_str())?;
+            }
             for (k, v) in meta {
                 m.insert(*k, v.as_bytes())?;
             }
@@ -203,6 +238,28 @@ impl Ledger {
     }
 }
 
+/// Every vouch, old digest → new digest.
+fn read_vouches(r: &redb::ReadTransaction) -> Result<BTreeMap<String, String>> {
+    let t = r.open_table(META)?;
+    let mut out = BTreeMap::new();
+    for item in t.range(VOUCH_PREFIX..)? {
+        let (k, v) = item?;
+        let Some(old) = k.value().strip_prefix(VOUCH_PREFIX) else { break };
+        out.insert(old.to_string(), String::from_utf8_lossy(v.value()).into_owned());
+    }
+    Ok(out)
+}
+
+/// The ruleset a record stands under, following vouches.
+fn resolve(vouches: &BTreeMap<String, String>, rec: &mut SourceRecord) {
+    for _ in 0..MAX_VOUCH_CHAIN {
+        match vouches.get(&rec.ruleset) {
+            Some(next) if *next != rec.ruleset => rec.ruleset = next.clone(),
+            _ => break,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +295,41 @@ mod tests {
         assert_eq!(l.get("b").unwrap().unwrap(), rec("b"));
         assert_eq!(l.all().unwrap().len(), 1);
         assert_eq!(l.meta("manifest").unwrap().as_deref(), Some("{}"));
+    }
+
+    fn under(p: &str, ruleset: &str) -> SourceRecord {
+        SourceRecord { ruleset: ruleset.into(), ..rec(p) }
+    }
+
+    #[test]
+    fn vouches_resolve_in_chains_and_writing_under_a_digest_drops_its_vouch() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("ledger.redb")).unwrap();
+        l.apply(&[under("a", "C"), under("b", "D")], &[]).unwrap();
+        let (kc, kd) = (Ledger::vouch_key("C"), Ledger::vouch_key("D"));
+        l.apply_with_meta(&[], &[], &[(kc.as_str(), "D"), (kd.as_str(), "E")]).unwrap();
+        assert_eq!(l.get("a").unwrap().unwrap().ruleset, "E");
+        assert_eq!(l.all().unwrap()["b"].ruleset, "E");
+        // Rules reverted to D: a record judged now under D must not be read as E, and older
+        // records under C fall back to D (checked under D at least), never to something newer.
+        l.apply(&[under("c", "D")], &[]).unwrap();
+        let all = l.all().unwrap();
+        assert_eq!(all["c"].ruleset, "D");
+        assert_eq!(all["b"].ruleset, "D");
+        assert_eq!(all["a"].ruleset, "D");
+        // Keys sorting after the prefix are not vouches.
+        l.set_meta("zzz", "x").unwrap();
+        assert_eq!(l.all().unwrap()["a"].ruleset, "D");
+    }
+
+    #[test]
+    fn cyclic_vouches_terminate() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::open(&dir.path().join("ledger.redb")).unwrap();
+        l.apply(&[under("a", "X")], &[]).unwrap();
+        let (kx, ky) = (Ledger::vouch_key("X"), Ledger::vouch_key("Y"));
+        l.apply_with_meta(&[], &[], &[(kx.as_str(), "Y"), (ky.as_str(), "X")]).unwrap();
+        let r = l.get("a").unwrap().unwrap().ruleset;
+        assert!(r == "X" || r == "Y");
     }
 }

@@ -191,42 +191,67 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
         deltas.insert(rec.ruleset.clone(), d);
     }
 
-    // 1. Classify known sources without extracting them.
-    let mut queue: BTreeMap<String, Why> = BTreeMap::new();
-    let mut unchanged: Vec<SourceRecord> = Vec::new();
-    let mut removed: Vec<String> = Vec::new();
-    for (path, rec) in &known {
-        if !in_scope(path, scope) {
-            continue;
-        }
-        let meta = match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => m,
-            _ => {
-                removed.push(path.clone());
-                continue;
+    // 1. Classify known sources without extracting them: a stat each (a hash where the stat
+    //    moved), in parallel, as the files may sit on slow or network storage.
+    enum Class {
+        OutOfScope,
+        Removed,
+        Queue(Why),
+        /// Unchanged; `dirty` when its record must be rewritten (its mtime moved to `mtime_ns`).
+        Unchanged {
+            dirty: bool,
+            mtime_ns: Option<i128>,
+        },
+    }
+    let classes: Vec<(&String, &SourceRecord, Class)> = known
+        .par_iter()
+        .map(|(path, rec)| {
+            if !in_scope(path, scope) {
+                return (path, rec, Class::OutOfScope);
             }
-        };
-        let same_stat =
-            rec.size == Some(meta.len()) && rec.mtime_ns.is_some() && rec.mtime_ns == pipeline::mtime_ns(&meta);
-        let same_extractor = rec.extractor == crate::extract::EXTRACTOR_VERSION;
-        let content_same = same_stat || {
-            // Stat changed (touched, copied): compare content before deciding to extract.
-            rec.sha256.is_some() && sha256_file(Path::new(path), engine.limits.max_file_bytes).ok() == rec.sha256
-        };
-        if !content_same || !same_extractor {
-            queue.insert(path.clone(), Why::Changed);
-            continue;
+            let meta = match std::fs::metadata(path) {
+                Ok(m) if m.is_file() => m,
+                _ => return (path, rec, Class::Removed),
+            };
+            let same_stat =
+                rec.size == Some(meta.len()) && rec.mtime_ns.is_some() && rec.mtime_ns == pipeline::mtime_ns(&meta);
+            let same_extractor = rec.extractor == crate::extract::EXTRACTOR_VERSION;
+            let content_same = same_stat || {
+                // Stat changed (touched, copied): compare content before deciding to extract.
+                rec.sha256.is_some() && sha256_file(Path::new(path), engine.limits.max_file_bytes).ok() == rec.sha256
+            };
+            if !content_same || !same_extractor {
+                return (path, rec, Class::Queue(Why::Changed));
+            }
+            // Quarantined because of rules that changed or went away: judge again.
+            if deltas.get(&rec.ruleset).is_some_and(|d| rec.rules.iter().any(|r| d.touches(r))) {
+                return (path, rec, Class::Queue(Why::Rejudge));
+            }
+            (path, rec, Class::Unchanged { dirty: !same_stat, mtime_ns: pipeline::mtime_ns(&meta) })
+        })
+        .collect();
+    let mut queue: BTreeMap<String, Why> = BTreeMap::new();
+    let mut unchanged: Vec<(SourceRecord, bool)> = Vec::new();
+    // Old rulesets with a source outside the scope: those cannot be vouched for wholesale.
+    let mut partly_seen: HashSet<&str> = HashSet::new();
+    let mut removed: Vec<String> = Vec::new();
+    for (path, rec, class) in classes {
+        match class {
+            Class::OutOfScope => {
+                partly_seen.insert(rec.ruleset.as_str());
+            }
+            Class::Removed => removed.push(path.clone()),
+            Class::Queue(why) => {
+                queue.insert(path.clone(), why);
+            }
+            Class::Unchanged { dirty, mtime_ns } => {
+                let mut r = rec.clone();
+                if dirty {
+                    r.mtime_ns = mtime_ns;
+                }
+                unchanged.push((r, dirty));
+            }
         }
-        // Quarantined because of rules that changed or went away: judge again.
-        if deltas.get(&rec.ruleset).is_some_and(|d| rec.rules.iter().any(|r| d.touches(r))) {
-            queue.insert(path.clone(), Why::Rejudge);
-            continue;
-        }
-        let mut r = rec.clone();
-        if !same_stat {
-            r.mtime_ns = pipeline::mtime_ns(&meta);
-        }
-        unchanged.push(r);
     }
     for p in files_in(scope) {
         if !known.contains_key(&p) {
@@ -252,7 +277,7 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     }
     // Only unchanged sources judged under an older ruleset need their chunks checked.
     let check: HashMap<&str, &Detectors> =
-        unchanged.iter().filter_map(|r| Some((r.path.as_str(), subsets.get(r.ruleset.as_str())?))).collect();
+        unchanged.iter().filter_map(|(r, _)| Some((r.path.as_str(), subsets.get(r.ruleset.as_str())?))).collect();
     rep.chunks_checked = stored.iter().filter(|c| check.contains_key(c.source_path.as_str())).count() as u64;
     rep.pulled = stored
         .par_iter()
@@ -274,7 +299,7 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     for p in &pulled_paths {
         queue.entry(p.to_string()).or_insert(Why::Rejudge);
     }
-    unchanged.retain(|r| !pulled_paths.contains(r.path.as_str()));
+    unchanged.retain(|(r, _)| !pulled_paths.contains(r.path.as_str()));
     // Chunks whose source the ledger does not know: left by a run killed between the index and
     // ledger commits. Re-ingest them when the file is there, else drop them.
     for p in index_paths.iter().filter(|p| !known.contains_key(*p) && in_scope(p, scope)) {
@@ -344,17 +369,25 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
         }
     }
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: queue processed");
-    // Unchanged sources passed the new rules: they now stand under the current ruleset.
+    // Unchanged sources passed the new rules: they now stand under the current ruleset. Where
+    // every source judged by an old ruleset was in scope, one vouch says so instead of a
+    // rewrite of each record (the sources of that ruleset not among `unchanged` were
+    // re-processed or removed in this run, so their records no longer name it).
     rep.unchanged = unchanged.len() as u64;
+    let mut vouched: Vec<String> = Vec::new();
     if !rep.summary.interrupted {
-        for r in &mut unchanged {
+        vouched = deltas.keys().filter(|d| !partly_seen.contains(d.as_str())).cloned().collect();
+        unchanged.retain(|(r, dirty)| *dirty || (r.ruleset != det.digest() && !vouched.contains(&r.ruleset)));
+        for (r, _) in &mut unchanged {
             r.ruleset = det.digest().to_string();
         }
+    } else {
+        unchanged.retain(|(_, dirty)| *dirty);
     }
     sink.commit(&payload)?;
     sink.finish()?;
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: index committed");
-    put.extend(unchanged);
+    put.extend(unchanged.into_iter().map(|(r, _)| r));
     // Interrupted: what was re-judged is recorded, but the previous manifest stays, so the next
     // run computes the same rule delta and finishes the work.
     let key = Ledger::manifest_key(det.digest());
@@ -362,6 +395,8 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     if !rep.summary.interrupted {
         meta.push(("manifest", payload.as_str()));
     }
+    let vouch_keys: Vec<String> = vouched.iter().map(|d| Ledger::vouch_key(d)).collect();
+    meta.extend(vouch_keys.iter().map(|k| (k.as_str(), det.digest())));
     ledger.apply_with_meta(&put, &removed, &meta)?;
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: ledger written");
     rep.summary.ruleset = det.digest().to_string();

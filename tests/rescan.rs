@@ -166,6 +166,40 @@ fn partial_scan_with_new_rules_then_rescan_checks_the_rest() {
     assert_eq!(r["chunks_checked"], 0, "everything now stands under the current rules");
 }
 
+/// A `rescan` limited to part of the corpus vouches only for what it checked: the rest, judged by
+/// the old rules, is still checked by the next full `rescan`; and rules reverted afterwards make
+/// the re-judged documents whole again (their records stand under the newer ruleset, not hidden
+/// under the reverted one).
+#[test]
+fn scoped_rescan_then_full_rescan_then_reverted_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let data = tmp.path().join("data");
+    write_corpus(&corpus.join("a"));
+    write_corpus(&corpus.join("b"));
+    let out = ragsan().arg("--data").arg(&data).arg("scan").arg(&corpus).arg("-q").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let rules = tmp.path().join("rules");
+    rules_with_new_rule(&rules);
+
+    let r = rescan_json(&data, Some(&rules), &corpus.join("a"));
+    assert_eq!(r["pulled"].as_array().unwrap().len(), 3, "a's three launch codes");
+    let r = rescan_json(&data, Some(&rules), &corpus);
+    assert_eq!(r["pulled"].as_array().unwrap().len(), 3, "b was not vouched for by the scoped run");
+    assert!(r["pulled"].as_array().unwrap().iter().all(|p| p["source_path"].as_str().unwrap().contains("b")));
+    let r = rescan_json(&data, Some(&rules), &corpus);
+    assert_eq!((r["extracted"].as_u64(), r["chunks_checked"].as_u64()), (Some(0), Some(0)));
+
+    // Back to the embedded rules: the launch-code rule is gone, so the six documents it
+    // redacted are judged again and indexed whole; nothing else is extracted.
+    let r = rescan_json(&data, None, &corpus);
+    assert_eq!(r["removed_rules"], serde_json::json!(["secret.test.launch_code"]));
+    assert_eq!(r["extracted"], 6, "{r}");
+    assert_eq!(chunks(&data).values().filter(|(_, t)| t.contains("ZEBRA-")).count(), 6);
+    let r = rescan_json(&data, None, &corpus);
+    assert_eq!((r["extracted"].as_u64(), r["chunks_checked"].as_u64()), (Some(0), Some(0)));
+}
+
 #[test]
 fn changed_new_and_removed_sources() {
     let tmp = tempfile::tempdir().unwrap();
