@@ -361,6 +361,10 @@ fn check(ctx: &Ctx, file: &Path, filename: Option<&str>, format: Format) -> Resu
         Format::Human => writeln!(out, "{}", human_line(&r))?,
         _ => writeln!(out, "{}", serde_json::to_string_pretty(&r)?)?,
     }
+    out.flush()?;
+    // The process ends now: freeing the compiled rules one allocation at a time was ~5% of a
+    // hook call. It holds no file or lock that needs closing.
+    std::mem::forget(engine);
     Ok(if r.has_findings() { ExitStatus::Findings } else { ExitStatus::Clean })
 }
 

@@ -187,6 +187,19 @@ impl LazyMeta {
         self.get()
     }
 
+    /// Whether [`LazyMeta::get_for`] would return without compiling.
+    fn is_ready(&self, ascii: bool) -> bool {
+        if ascii {
+            match self.ascii.get() {
+                Some(Some(_)) => true,
+                Some(None) => self.cell.get().is_some(),
+                None => false,
+            }
+        } else {
+            self.cell.get().is_some()
+        }
+    }
+
     fn get(&self) -> Option<(&meta::Regex, Option<usize>)> {
         self.cell
             .get_or_init(|| match build_meta(&self.pattern) {
@@ -404,24 +417,38 @@ impl Detectors {
         Self::load(files, models, Syntax::Check)
     }
 
+    /// Parses and compiles every file's rules. Files are parsed and rules compiled in parallel:
+    /// loading is most of a hook call's start-up, and its steps are independent. Rules keep
+    /// file order; of several errors, the first in file order is reported (duplicate ids are
+    /// checked before patterns are compiled).
     fn load(files: Vec<(String, String)>, models: Vec<(String, Vec<u8>)>, syntax: Syntax) -> Result<Self, RuleError> {
-        let mut rules = Vec::new();
+        use rayon::prelude::*;
+        // Per file: `None` for a folder that holds no rule kind, else its parsed rules.
+        type Parsed = Option<Result<(FindingKind, Syntax, Vec<RuleSpec>), RuleError>>;
+        let parsed: Vec<Parsed> = files
+            .par_iter()
+            .map(|(name, text)| {
+                let dir = name.split('/').next().unwrap_or("");
+                let kind = rules::kind_for_dir(dir)?;
+                // A file byte-identical to an embedded pack was syntax-checked by the test
+                // suite like the embedded packs: a copy of `detectors/` plus one new file (the
+                // usual way to extend the defaults) then only parses the new file's patterns.
+                let syntax = match syntax {
+                    Syntax::Check if EMBEDDED.get_file(name).and_then(|f| f.contents_utf8()) == Some(text.as_str()) => {
+                        Syntax::Trusted
+                    }
+                    s => s,
+                };
+                Some(rules::parse_file(name, text).map(|specs| (kind, syntax, specs)))
+            })
+            .collect();
+        let mut pending = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for (name, text) in &files {
+        for ((name, _), p) in files.iter().zip(parsed) {
+            let Some(p) = p else { continue };
+            let (kind, syntax, specs) = p?;
             let dir = name.split('/').next().unwrap_or("");
-            let Some(kind) = rules::kind_for_dir(dir) else {
-                continue;
-            };
-            // A file byte-identical to an embedded pack was syntax-checked by the test suite
-            // like the embedded packs: a copy of `detectors/` plus one new file (the usual way
-            // to extend the defaults) then only parses the new file's patterns at start.
-            let syntax = match syntax {
-                Syntax::Check if EMBEDDED.get_file(name).and_then(|f| f.contents_utf8()) == Some(text.as_str()) => {
-                    Syntax::Trusted
-                }
-                s => s,
-            };
-            for spec in rules::parse_file(name, text)? {
+            for spec in specs {
                 if !seen.insert(spec.id.clone()) {
                     return Err(RuleError::Duplicate(spec.id));
                 }
@@ -436,14 +463,21 @@ impl Detectors {
                     }
                     None => None,
                 };
-                rules.push(compile_rule(spec, kind, name, model, syntax)?);
+                pending.push((spec, kind, name.as_str(), model, syntax));
             }
         }
+        let compiled: Vec<Result<Rule, RuleError>> = pending
+            .into_par_iter()
+            .map(|(spec, kind, name, model, syntax)| compile_rule(spec, kind, name, model, syntax))
+            .collect();
+        let rules = compiled.into_iter().collect::<Result<Vec<Rule>, RuleError>>()?;
         Self::from_rules(rules)
     }
 
     fn from_rules(rules: Vec<Rule>) -> Result<Self, RuleError> {
-        let prefilter = [build_prefilter(&rules, Target::Raw)?, build_prefilter(&rules, Target::Normalized)?];
+        let (raw, norm) =
+            rayon::join(|| build_prefilter(&rules, Target::Raw), || build_prefilter(&rules, Target::Normalized));
+        let prefilter = [raw?, norm?];
         let mut pairs: Vec<(&str, &str)> = rules.iter().map(|r| (r.spec.id.as_str(), r.digest.as_str())).collect();
         pairs.sort();
         let mut h = Sha256::new();
@@ -596,6 +630,17 @@ impl Detectors {
             for i in set.matches(hay).iter() {
                 enabled[pf.always[i]] = true;
             }
+        }
+        // Regexes compile on first use; the first text to trigger many rules (a hook call's one
+        // document) compiles them across the pool instead of one after another. Later texts
+        // find them compiled and skip this.
+        let cold: Vec<usize> =
+            (0..self.rules.len()).filter(|&r| enabled[r] && !self.rules[r].regex.is_ready(hay_ascii)).collect();
+        if cold.len() > 1 {
+            use rayon::prelude::*;
+            cold.par_iter().for_each(|&r| {
+                self.rules[r].regex.get_for(hay_ascii);
+            });
         }
         if target == Target::Normalized {
             for (idx, rule) in self.rules.iter().enumerate() {
