@@ -6,7 +6,7 @@ use common::*;
 use ragsan::index::IndexReaderHandle;
 use ragsan::ledger::Ledger;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const NEW_RULE: &str = r#"
 [[rule]]
@@ -124,10 +124,9 @@ fn new_rule_pulls_exactly_the_matching_chunks_and_second_rescan_extracts_nothing
     assert_eq!(r["unchanged"], 12);
 }
 
-/// A `scan` of part of the corpus with newer rules must not make `rescan` forget that the rest
-/// was judged by older ones: each source is checked against the rules changed since its own ruleset.
-#[test]
-fn partial_scan_with_new_rules_then_rescan_checks_the_rest() {
+/// A corpus of two folders, `a` and `b`, each from [`write_corpus`], scanned with the embedded
+/// rules: `(temp dir, corpus, data dir)`.
+fn two_folders_scanned() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     let data = tmp.path().join("data");
@@ -135,8 +134,20 @@ fn partial_scan_with_new_rules_then_rescan_checks_the_rest() {
     write_corpus(&corpus.join("b"));
     let out = ragsan().arg("--data").arg(&data).arg("scan").arg(&corpus).arg("-q").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
+    (tmp, corpus, data)
+}
+
+/// Whether `path` lies in the corpus folder `b`.
+fn in_b(path: &str) -> bool {
+    path.contains(&format!("{}b{}", std::path::MAIN_SEPARATOR, std::path::MAIN_SEPARATOR))
+}
+
+/// A `scan` of part of the corpus with newer rules must not make `rescan` forget that the rest
+/// was judged by older ones: each source is checked against the rules changed since its own ruleset.
+#[test]
+fn partial_scan_with_new_rules_then_rescan_checks_the_rest() {
+    let (tmp, corpus, data) = two_folders_scanned();
     let before = chunks(&data);
-    let in_b = |p: &str| p.contains(&format!("{}b{}", std::path::MAIN_SEPARATOR, std::path::MAIN_SEPARATOR));
     let matching_b: BTreeSet<String> =
         before.iter().filter(|(_, (p, t))| in_b(p) && t.contains("ZEBRA-")).map(|(id, _)| id.clone()).collect();
     assert_eq!(matching_b.len(), 3);
@@ -172,13 +183,7 @@ fn partial_scan_with_new_rules_then_rescan_checks_the_rest() {
 /// under the reverted one).
 #[test]
 fn scoped_rescan_then_full_rescan_then_reverted_rules() {
-    let tmp = tempfile::tempdir().unwrap();
-    let corpus = tmp.path().join("corpus");
-    let data = tmp.path().join("data");
-    write_corpus(&corpus.join("a"));
-    write_corpus(&corpus.join("b"));
-    let out = ragsan().arg("--data").arg(&data).arg("scan").arg(&corpus).arg("-q").output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let (tmp, corpus, data) = two_folders_scanned();
     let rules = tmp.path().join("rules");
     rules_with_new_rule(&rules);
 
@@ -186,7 +191,7 @@ fn scoped_rescan_then_full_rescan_then_reverted_rules() {
     assert_eq!(r["pulled"].as_array().unwrap().len(), 3, "a's three launch codes");
     let r = rescan_json(&data, Some(&rules), &corpus);
     assert_eq!(r["pulled"].as_array().unwrap().len(), 3, "b was not vouched for by the scoped run");
-    assert!(r["pulled"].as_array().unwrap().iter().all(|p| p["source_path"].as_str().unwrap().contains("b")));
+    assert!(r["pulled"].as_array().unwrap().iter().all(|p| in_b(p["source_path"].as_str().unwrap())));
     let r = rescan_json(&data, Some(&rules), &corpus);
     assert_eq!((r["extracted"].as_u64(), r["chunks_checked"].as_u64()), (Some(0), Some(0)));
 
