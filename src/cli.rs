@@ -344,17 +344,24 @@ fn scan(
 }
 
 fn check(ctx: &Ctx, file: &Path, filename: Option<&str>, format: Format) -> Result<ExitStatus> {
-    let engine = ctx.engine(false)?;
-    let outcome = if file == Path::new("-") {
-        let max = engine.limits.max_file_bytes;
-        let mut buf = Vec::new();
-        std::io::stdin().lock().take(max + 1).read_to_end(&mut buf).context("reading stdin")?;
-        let name = filename.unwrap_or("-");
-        let ext = Path::new(name).extension().and_then(|e| e.to_str());
-        engine.process_bytes(name, &buf, ext)
-    } else {
-        engine.process_path(file)
-    };
+    // Loading the rules and reading + extracting the file do not depend on each other: a hook
+    // call does them at once (the engine uses the same limits, from the same config).
+    let limits = &ctx.config.limits;
+    let (engine, prepared) = std::thread::scope(|s| {
+        let loader = s.spawn(|| ctx.engine(false));
+        let prepared = if file == Path::new("-") {
+            let mut buf = Vec::new();
+            std::io::stdin().lock().take(limits.max_file_bytes + 1).read_to_end(&mut buf).context("reading stdin")?;
+            let ext = Path::new(filename.unwrap_or("-")).extension().and_then(|e| e.to_str());
+            pipeline::prepare(&buf, ext, limits)
+        } else {
+            pipeline::prepare_path(file, limits)
+        };
+        let engine = loader.join().map_err(|_| anyhow::anyhow!("loading the rules panicked"))??;
+        anyhow::Ok((engine, prepared))
+    })?;
+    let name = if file == Path::new("-") { filename.unwrap_or("-").to_string() } else { file.display().to_string() };
+    let outcome = engine.finish(&name, prepared);
     let r = outcome.report;
     let mut out = std::io::stdout().lock();
     match format {

@@ -5,8 +5,9 @@
 //!                                           → chunk → hash (plain function calls)
 //!               ──bounded──▶ one sink (the calling thread): index writer · quarantine · report
 //! ```
-//! Both channels are bounded, so memory stays flat whatever the corpus size. `check` calls the
-//! same [`Engine::process_bytes`] on the current thread. A panic inside one document's processing
+//! Both channels are bounded, so memory stays flat whatever the corpus size. `check` runs the
+//! same two halves of [`Engine::process_bytes`] — [`prepare`] (read, hash, sniff, extract: no
+//! rules needed) on the current thread while the rules load on another, then [`Engine::finish`]. A panic inside one document's processing
 //! is caught and turned into a quarantine: one bad file never stops a batch.
 
 use crate::chunk::{self, ChunkConfig};
@@ -145,34 +146,37 @@ impl Engine {
 
     /// Processes one document held in memory. `ext` is the file-name extension hint.
     pub fn process_bytes(&self, path: &str, bytes: &[u8], ext: Option<&str>) -> Outcome {
+        self.finish(path, prepare(bytes, ext, &self.limits))
+    }
+
+    /// Scans, judges and chunks a document [`prepare`]d with this engine's limits.
+    pub fn finish(&self, path: &str, p: Prepared) -> Outcome {
         let t0 = Instant::now();
         let mut r = self.base_report(path);
-        r.sha256 = Some(chunk::sha256_hex(bytes));
-        r.size = Some(bytes.len() as u64);
+        r.sha256 = p.sha256;
+        r.size = p.size;
         let quarantine = |mut r: FileReport, reason: Reason, detail: String| {
             r.verdict = VerdictKind::Quarantined;
             r.reason = Some(reason);
             r.detail = Some(detail);
-            r.elapsed_ms = t0.elapsed().as_millis() as u64;
+            r.elapsed_ms = (p.elapsed + t0.elapsed()).as_millis() as u64;
             Outcome { report: r, chunks: Vec::new(), original: None, mtime_ns: None }
         };
-        if bytes.len() as u64 > self.limits.max_file_bytes {
-            let detail = format!(
-                "file is {} bytes, over the {}-byte limit (limits.max_file_bytes)",
-                bytes.len(),
-                self.limits.max_file_bytes
-            );
-            return quarantine(r, Reason::TooLarge, detail);
-        }
-        let kind = match sniff(bytes, ext) {
-            Sniffed::Accept(k) => k,
-            Sniffed::Reject { reason, detail } => return quarantine(r, reason, detail),
+        let ex = match p.stage {
+            Stage::Rejected(reason, detail) => return quarantine(r, reason, detail),
+            Stage::Extracted(kind, ex) => {
+                r.kind = Some(kind);
+                match ex {
+                    Ok(ex) => ex,
+                    Err(e) => return quarantine(r, e.reason(), e.to_string()),
+                }
+            }
+            Stage::Panicked(kind) => {
+                r.kind = Some(kind);
+                return quarantine(r, Reason::Unextractable, PANIC_DETAIL.into());
+            }
         };
-        r.kind = Some(kind);
-
-        let work = catch_unwind(AssertUnwindSafe(|| -> Result<_, ExtractError> {
-            let budget = Budget::new(&self.limits);
-            let ex = extract::extract(kind, bytes, &budget)?;
+        let work = catch_unwind(AssertUnwindSafe(|| {
             let matches = self.detectors.scan_keeping(&ex.text, |s, e| ex.visibility_of(s..e).is_hidden());
             let mut findings = policy::findings(&ex, &matches, &self.detectors, &self.fingerprinter);
             findings.extend(policy::signal_findings(&ex, &self.policy));
@@ -183,16 +187,13 @@ impl Engine {
             let hidden: u64 =
                 ex.spans.iter().filter(|s| s.visibility.is_hidden()).map(|s| (s.end - s.start) as u64).sum();
             let j = policy::judge(&ex, findings, &self.policy);
-            Ok((ex.signals, hidden, j, suppressed))
+            (hidden, j, suppressed)
         }));
-        let (signals, hidden, j, suppressed) = match work {
-            Ok(Ok(x)) => x,
-            Ok(Err(e)) => return quarantine(r, e.reason(), e.to_string()),
-            Err(_) => {
-                return quarantine(r, Reason::Unextractable, "internal error while processing (caught panic)".into())
-            }
+        let (hidden, j, suppressed) = match work {
+            Ok(x) => x,
+            Err(_) => return quarantine(r, Reason::Unextractable, PANIC_DETAIL.into()),
         };
-        r.signals = signals;
+        r.signals = ex.signals;
         r.hidden_bytes = hidden;
         r.suppressed = suppressed;
         r.verdict = j.verdict;
@@ -208,8 +209,83 @@ impl Engine {
             r.detail = Some("no visible text to index".into());
         }
         r.chunks = chunks.len() as u32;
-        r.elapsed_ms = t0.elapsed().as_millis() as u64;
+        r.elapsed_ms = (p.elapsed + t0.elapsed()).as_millis() as u64;
         Outcome { report: r, chunks, original: None, mtime_ns: None }
+    }
+}
+
+const PANIC_DETAIL: &str = "internal error while processing (caught panic)";
+
+/// A document after the steps that need no rules: hashed, size-checked, sniffed, extracted.
+/// A hook call does these while the rules load ([`prepare_path`] on one thread, the rules on
+/// another); [`Engine::finish`] does the rest.
+#[derive(Debug)]
+pub struct Prepared {
+    sha256: Option<String>,
+    size: Option<u64>,
+    stage: Stage,
+    elapsed: std::time::Duration,
+}
+
+#[derive(Debug)]
+enum Stage {
+    /// Too large, unreadable, or refused by the type sniffer.
+    Rejected(Reason, String),
+    Extracted(DocKind, Result<Extracted, ExtractError>),
+    /// The extractor panicked (caught): quarantined like any unextractable file.
+    Panicked(DocKind),
+}
+
+/// Hash, size limit, type sniff and extraction of one document held in memory.
+pub fn prepare(bytes: &[u8], ext: Option<&str>, limits: &Limits) -> Prepared {
+    let t0 = Instant::now();
+    let sha256 = Some(chunk::sha256_hex(bytes));
+    let size = Some(bytes.len() as u64);
+    let stage = if bytes.len() as u64 > limits.max_file_bytes {
+        let detail = format!(
+            "file is {} bytes, over the {}-byte limit (limits.max_file_bytes)",
+            bytes.len(),
+            limits.max_file_bytes
+        );
+        Stage::Rejected(Reason::TooLarge, detail)
+    } else {
+        match sniff(bytes, ext) {
+            Sniffed::Reject { reason, detail } => Stage::Rejected(reason, detail),
+            Sniffed::Accept(kind) => {
+                let budget = Budget::new(limits);
+                match catch_unwind(AssertUnwindSafe(|| extract::extract(kind, bytes, &budget))) {
+                    Ok(ex) => Stage::Extracted(kind, ex),
+                    Err(_) => Stage::Panicked(kind),
+                }
+            }
+        }
+    };
+    Prepared { sha256, size, stage, elapsed: t0.elapsed() }
+}
+
+/// [`prepare`] for a file read from disk (at most the size limit), as [`Engine::process_path`]
+/// reads it. For callers that do not keep the original.
+pub fn prepare_path(path: &Path, limits: &Limits) -> Prepared {
+    let t0 = Instant::now();
+    let max = limits.max_file_bytes;
+    let rejected = |size, reason, detail| Prepared {
+        sha256: None,
+        size,
+        stage: Stage::Rejected(reason, detail),
+        elapsed: t0.elapsed(),
+    };
+    match read_limited(path, max) {
+        Ok(ReadResult::Bytes(b, _)) => {
+            let mut p = prepare(&b, path.extension().and_then(|e| e.to_str()), limits);
+            p.elapsed = t0.elapsed();
+            p
+        }
+        Ok(ReadResult::TooLarge(n)) => rejected(
+            Some(n),
+            Reason::TooLarge,
+            format!("file is {n} bytes, over the {max}-byte limit (limits.max_file_bytes)"),
+        ),
+        Err(e) => rejected(None, Reason::Unreadable, format!("cannot read: {e}")),
     }
 }
 
