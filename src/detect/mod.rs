@@ -32,6 +32,15 @@ use validators::Validator;
 /// The default rule packs, embedded at build time (`build.rs` reruns on change).
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/detectors");
 
+/// The embedded `.toml` packs pre-parsed to JSON by `build.rs`, sorted by name (`injection/x.toml`).
+static PACKS_JSON: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/packs_json.rs"));
+
+/// The JSON form of `name`, when `text` is byte-identical to the embedded pack of that name.
+fn embedded_json(name: &str, text: &str) -> Option<&'static str> {
+    let i = PACKS_JSON.binary_search_by_key(&name, |(n, _)| n).ok()?;
+    (EMBEDDED.get_file(name).and_then(|f| f.contents_utf8()) == Some(text)).then_some(PACKS_JSON[i].1)
+}
+
 const REGEX_SIZE_LIMIT: usize = 16 << 20;
 /// Keyword hits per rule beyond which the rule runs on the whole text instead of windows.
 const MAX_WINDOWS: usize = 64;
@@ -436,13 +445,17 @@ impl Detectors {
                 // A file byte-identical to an embedded pack was syntax-checked by the test
                 // suite like the embedded packs: a copy of `detectors/` plus one new file (the
                 // usual way to extend the defaults) then only parses the new file's patterns.
+                // Its JSON twin (see `build.rs`) also saves the TOML parse.
+                let json = embedded_json(name, text);
                 let syntax = match syntax {
-                    Syntax::Check if EMBEDDED.get_file(name).and_then(|f| f.contents_utf8()) == Some(text.as_str()) => {
-                        Syntax::Trusted
-                    }
+                    Syntax::Check if json.is_some() => Syntax::Trusted,
                     s => s,
                 };
-                Some(rules::parse_file(name, text).map(|specs| (kind, syntax, specs)))
+                let specs = match json {
+                    Some(j) => rules::parse_json(name, j),
+                    None => rules::parse_file(name, text),
+                };
+                Some(specs.map(|specs| (kind, syntax, specs)))
             })
             .collect();
         let mut pending = Vec::new();
@@ -1262,6 +1275,21 @@ mod tests {
         assert!(whole.iter().any(|&(r, ..)| d.rule(r).kind == FindingKind::Secret), "{whole:?}");
         assert!(whole.iter().any(|&(r, ..)| d.rule(r).kind == FindingKind::Injection), "{whole:?}");
         assert_eq!(whole, parts);
+    }
+
+    /// The JSON twins `build.rs` writes must hold exactly the rules of the TOML packs.
+    #[test]
+    fn embedded_json_packs_parse_like_their_toml() {
+        let mut files = Vec::new();
+        collect_embedded(&EMBEDDED, &mut files, &mut Vec::new());
+        assert_eq!(files.len(), PACKS_JSON.len(), "every pack has a JSON twin");
+        for (name, text) in &files {
+            let json = embedded_json(name, text).unwrap_or_else(|| panic!("{name}: no JSON twin"));
+            let a = serde_json::to_value(rules::parse_file(name, text).expect("toml")).expect("value");
+            let b = serde_json::to_value(rules::parse_json(name, json).expect("json")).expect("value");
+            assert_eq!(a, b, "{name}");
+        }
+        assert!(embedded_json("secrets/generic.toml", "[[rule]]").is_none(), "edited copy: TOML path");
     }
 
     #[test]

@@ -186,6 +186,13 @@ pub fn parse_file(name: &str, text: &str) -> Result<Vec<RuleSpec>, RuleError> {
     Ok(f.rule)
 }
 
+/// Parses one rule file from the JSON form `build.rs` writes for the embedded packs.
+pub fn parse_json(name: &str, json: &str) -> Result<Vec<RuleSpec>, RuleError> {
+    let f: RuleFile =
+        serde_json::from_str(json).map_err(|e| RuleError::Parse { file: name.to_string(), msg: e.to_string() })?;
+    Ok(f.rule)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
