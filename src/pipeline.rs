@@ -6,9 +6,10 @@
 //!               ──bounded──▶ one sink (the calling thread): index writer · quarantine · report
 //! ```
 //! Both channels are bounded, so memory stays flat whatever the corpus size. `check` runs the
-//! same two halves of [`Engine::process_bytes`] — [`prepare`] (read, hash, sniff, extract: no
-//! rules needed) on the current thread while the rules load on another, then [`Engine::finish`]. A panic inside one document's processing
-//! is caught and turned into a quarantine: one bad file never stops a batch.
+//! two halves of [`Engine::process_bytes`] itself: [`prepare`] (read, hash, sniff, extract; no
+//! rules needed) on the current thread while the rules load on another, then
+//! [`Engine::finish`]. A panic inside one document's processing is caught and turned into a
+//! quarantine: one bad file never stops a batch.
 
 use crate::chunk::{self, ChunkConfig};
 use crate::config::{AllowEntry, Config};
