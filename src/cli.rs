@@ -347,12 +347,14 @@ fn check(ctx: &Ctx, file: &Path, filename: Option<&str>, format: Format) -> Resu
     // Loading the rules and reading + extracting the file do not depend on each other: a hook
     // call does them at once (the engine uses the same limits, from the same config).
     let limits = &ctx.config.limits;
+    let stdin = file == Path::new("-");
+    let name = if stdin { filename.unwrap_or("-").to_string() } else { file.display().to_string() };
     let (engine, prepared) = std::thread::scope(|s| {
         let loader = s.spawn(|| ctx.engine(false));
-        let prepared = if file == Path::new("-") {
+        let prepared = if stdin {
             let mut buf = Vec::new();
             std::io::stdin().lock().take(limits.max_file_bytes + 1).read_to_end(&mut buf).context("reading stdin")?;
-            let ext = Path::new(filename.unwrap_or("-")).extension().and_then(|e| e.to_str());
+            let ext = Path::new(&name).extension().and_then(|e| e.to_str());
             pipeline::prepare(&buf, ext, limits)
         } else {
             pipeline::prepare_path(file, limits)
@@ -360,7 +362,6 @@ fn check(ctx: &Ctx, file: &Path, filename: Option<&str>, format: Format) -> Resu
         let engine = loader.join().map_err(|_| anyhow::anyhow!("loading the rules panicked"))??;
         anyhow::Ok((engine, prepared))
     })?;
-    let name = if file == Path::new("-") { filename.unwrap_or("-").to_string() } else { file.display().to_string() };
     let outcome = engine.finish(&name, prepared);
     let r = outcome.report;
     let mut out = std::io::stdout().lock();

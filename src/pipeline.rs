@@ -117,31 +117,15 @@ impl Engine {
 
     /// Reads `path` (at most the size limit) and processes it.
     pub fn process_path(&self, path: &Path) -> Outcome {
-        let t0 = Instant::now();
-        let display = path.display().to_string();
-        let max = self.limits.max_file_bytes;
-        let mut mtime_ns = None;
-        let mut out = match read_limited(path, max) {
-            Ok(ReadResult::Bytes(b, mtime)) => {
-                mtime_ns = mtime;
-                let ext = path.extension().and_then(|e| e.to_str());
-                let mut o = self.process_bytes(&display, &b, ext);
-                // The quarantine store keeps the original: hand over the buffer, no copy.
-                if o.report.verdict == VerdictKind::Quarantined && o.report.reason != Some(Reason::TooLarge) {
-                    o.original = Some(b);
-                }
-                o
+        let (prepared, read) = read_and_prepare(path, &self.limits);
+        let mut out = self.finish(&path.display().to_string(), prepared);
+        if let Some((bytes, mtime)) = read {
+            out.mtime_ns = mtime;
+            // The quarantine store keeps the original: hand over the buffer, no copy.
+            if out.report.verdict == VerdictKind::Quarantined && out.report.reason != Some(Reason::TooLarge) {
+                out.original = Some(bytes);
             }
-            Ok(ReadResult::TooLarge(n)) => self.failed(
-                &display,
-                Reason::TooLarge,
-                format!("file is {n} bytes, over the {max}-byte limit (limits.max_file_bytes)"),
-                Some(n),
-            ),
-            Err(e) => self.failed(&display, Reason::Unreadable, format!("cannot read: {e}"), None),
-        };
-        out.report.elapsed_ms = t0.elapsed().as_millis() as u64;
-        out.mtime_ns = mtime_ns;
+        }
         out
     }
 
@@ -243,12 +227,7 @@ pub fn prepare(bytes: &[u8], ext: Option<&str>, limits: &Limits) -> Prepared {
     let sha256 = Some(chunk::sha256_hex(bytes));
     let size = Some(bytes.len() as u64);
     let stage = if bytes.len() as u64 > limits.max_file_bytes {
-        let detail = format!(
-            "file is {} bytes, over the {}-byte limit (limits.max_file_bytes)",
-            bytes.len(),
-            limits.max_file_bytes
-        );
-        Stage::Rejected(Reason::TooLarge, detail)
+        Stage::Rejected(Reason::TooLarge, too_large(bytes.len() as u64, limits))
     } else {
         match sniff(bytes, ext) {
             Sniffed::Reject { reason, detail } => Stage::Rejected(reason, detail),
@@ -265,29 +244,37 @@ pub fn prepare(bytes: &[u8], ext: Option<&str>, limits: &Limits) -> Prepared {
 }
 
 /// [`prepare`] for a file read from disk (at most the size limit), as [`Engine::process_path`]
-/// reads it. For callers that do not keep the original.
+/// reads it, for callers that do not keep the original.
 pub fn prepare_path(path: &Path, limits: &Limits) -> Prepared {
+    read_and_prepare(path, limits).0
+}
+
+/// The bytes of a file that could be read, and its mtime (ns since the epoch).
+type ReadBack = Option<(Vec<u8>, Option<i128>)>;
+
+/// Reads `path` without holding more than the size limit and prepares it; also hands back the
+/// bytes read and the file's mtime, when it could be read.
+fn read_and_prepare(path: &Path, limits: &Limits) -> (Prepared, ReadBack) {
     let t0 = Instant::now();
-    let max = limits.max_file_bytes;
     let rejected = |size, reason, detail| Prepared {
         sha256: None,
         size,
         stage: Stage::Rejected(reason, detail),
         elapsed: t0.elapsed(),
     };
-    match read_limited(path, max) {
-        Ok(ReadResult::Bytes(b, _)) => {
+    match read_limited(path, limits.max_file_bytes) {
+        Ok(ReadResult::Bytes(b, mtime)) => {
             let mut p = prepare(&b, path.extension().and_then(|e| e.to_str()), limits);
             p.elapsed = t0.elapsed();
-            p
+            (p, Some((b, mtime)))
         }
-        Ok(ReadResult::TooLarge(n)) => rejected(
-            Some(n),
-            Reason::TooLarge,
-            format!("file is {n} bytes, over the {max}-byte limit (limits.max_file_bytes)"),
-        ),
-        Err(e) => rejected(None, Reason::Unreadable, format!("cannot read: {e}")),
+        Ok(ReadResult::TooLarge(n)) => (rejected(Some(n), Reason::TooLarge, too_large(n, limits)), None),
+        Err(e) => (rejected(None, Reason::Unreadable, format!("cannot read: {e}")), None),
     }
+}
+
+fn too_large(n: u64, limits: &Limits) -> String {
+    format!("file is {n} bytes, over the {}-byte limit (limits.max_file_bytes)", limits.max_file_bytes)
 }
 
 /// Names the rules behind a quarantine, marking those that fired in hidden text.
