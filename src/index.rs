@@ -92,6 +92,14 @@ impl IndexSink {
         let writer = index
             .writer_with_num_threads(1, WRITER_HEAP)
             .with_context(|| format!("locking index {} (is another ragsan writing to it?)", dir.display()))?;
+        // A writer killed mid-commit leaves files no commit names (a segment's `.del` bitset, say).
+        // Tantivy names them by opstamp, which restarts from the last commit, so the next commit
+        // would collide with the leftover ("File already exists"). Every file tantivy writes is
+        // registered as managed before it is created, so collecting them now is complete.
+        writer
+            .garbage_collect_files()
+            .wait()
+            .with_context(|| format!("removing files a killed writer left in {}", dir.display()))?;
         Ok(IndexSink { index, writer, f, pending: 0 })
     }
 
@@ -394,5 +402,52 @@ mod tests {
         assert_eq!(lean, full);
         assert!(lean.iter().any(|c| c.source_path == "b.txt" && c.text == "beta 2"));
         assert!(!lean.iter().any(|c| c.text == "beta"));
+    }
+
+    /// A writer killed after writing a delete bitset but before its commit: the next writer
+    /// reaches the same opstamp and must not trip over the leftover file.
+    #[test]
+    fn a_commit_after_a_killed_commit_does_not_collide_with_its_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let prov = Provenance {
+            source_sha256: "s".into(),
+            text_sha256: "t".into(),
+            extractor: "e".into(),
+            ruleset_digest: "r".into(),
+            tool_version: "v".into(),
+        };
+        let mut sink = IndexSink::open(dir.path()).unwrap();
+        let a = [chunk(0, "alpha one"), chunk(1, "alpha two")];
+        sink.replace_source("a.txt", Some(DocKind::Text), VerdictKind::Clean, &a, &prov, 0).unwrap();
+        sink.replace_source("b.txt", Some(DocKind::Text), VerdictKind::Clean, &[chunk(0, "beta")], &prov, 0).unwrap();
+        sink.commit("{}").unwrap();
+        sink.finish().unwrap();
+        let meta = std::fs::read(dir.path().join("meta.json")).unwrap();
+        let del_files = |d: &Path| -> Vec<std::path::PathBuf> {
+            std::fs::read_dir(d)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "del"))
+                .collect()
+        };
+        assert!(del_files(dir.path()).is_empty());
+
+        // The deletion is written, then the commit is undone as a kill before meta.json would.
+        let mut sink = IndexSink::open(dir.path()).unwrap();
+        sink.replace_source("b.txt", Some(DocKind::Text), VerdictKind::Clean, &[], &prov, 0).unwrap();
+        sink.commit("{}").unwrap();
+        sink.finish().unwrap();
+        assert_eq!(del_files(dir.path()).len(), 1, "the delete left a bitset file");
+        std::fs::write(dir.path().join("meta.json"), &meta).unwrap();
+
+        let mut sink = IndexSink::open(dir.path()).unwrap();
+        sink.replace_source("b.txt", Some(DocKind::Text), VerdictKind::Clean, &[], &prov, 0).unwrap();
+        sink.commit("{}").unwrap();
+        sink.finish().unwrap();
+        let r = IndexReaderHandle::open(dir.path()).unwrap();
+        let mut left: Vec<String> = r.chunk_texts().unwrap().into_iter().map(|c| c.source_path).collect();
+        left.sort();
+        assert_eq!(left, ["a.txt", "a.txt"]);
     }
 }
