@@ -330,7 +330,8 @@ fn scan(
         }
         Format::Sarif => {
             all.sort_by(|a, b| a.path.cmp(&b.path));
-            serde_json::to_writer_pretty(&mut out, &crate::sarif::sarif(&all, &engine.detectors))?;
+            let cwd = std::env::current_dir().ok().map(|d| pipeline::source_root(&d));
+            serde_json::to_writer_pretty(&mut out, &crate::sarif::sarif(&all, &engine.detectors, cwd.as_deref()))?;
             writeln!(out)?;
         }
         Format::Ndjson => {}

@@ -408,7 +408,7 @@ pub fn scan(
 
     let (cand_tx, cand_rx) = bounded::<Candidate>(256);
     let (out_tx, out_rx) = bounded::<Outcome>(threads * 2);
-    let inputs = inputs.to_vec();
+    let inputs: Vec<PathBuf> = inputs.iter().map(|p| source_root(p)).collect();
     let payload = crate::rescan::manifest(&engine.detectors);
     // Before any record that names this ruleset, so a rescan can always tell what judged it.
     ledger.put_manifest(engine.detectors.digest(), &payload)?;
@@ -507,6 +507,15 @@ pub fn source_record(o: &Outcome, time: i64) -> SourceRecord {
         chunk_ids: o.chunks.iter().map(|c| crate::index::chunk_id(&r.path, c)).collect(),
         rules,
     }
+}
+
+/// The identity of a scan root: absolute, with symlinks resolved. Every report, ledger key,
+/// chunk and quarantine entry names its source by a path under such a root, so `scan corpus`,
+/// `scan ./corpus` and `rescan /srv/rag/corpus` mean the same sources, and a nightly `rescan`
+/// finds them from any working directory. A root that cannot be resolved (missing, unreadable)
+/// is made absolute without touching the file system; walking it then reports the error there.
+pub fn source_root(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).or_else(|_| std::path::absolute(p)).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// Sends every file under `inputs` once, in a stable order, without following symlinks and

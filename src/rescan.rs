@@ -159,6 +159,8 @@ fn files_in(scope: &[PathBuf]) -> Vec<String> {
 /// new files there); empty means every source the ledger knows.
 pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<RescanReport> {
     let t0 = Instant::now();
+    let scope: Vec<PathBuf> = scope.iter().map(|p| crate::pipeline::source_root(p)).collect();
+    let scope = scope.as_slice();
     let ledger = Ledger::open(&dirs.ledger())?;
     let quarantine = QuarantineStore::open(&dirs.quarantine())?;
     let mut sink = IndexSink::open(&dirs.index())?;

@@ -10,6 +10,7 @@ use crate::model::*;
 use crate::report::{FileReport, TOOL_VERSION};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// Most results written to one log.
 pub const MAX_RESULTS: usize = 10_000;
@@ -22,12 +23,15 @@ fn level(s: Severity, a: Action) -> &'static str {
     }
 }
 
-pub fn sarif(reports: &[FileReport], det: &Detectors) -> Value {
+/// The SARIF log for `reports`. `base` (the working directory, symlinks resolved) becomes
+/// `%SRCROOT%`: files under it are named relative to it, so locations and fingerprints do not
+/// depend on where the tree is checked out; any other file gets an absolute `file:` URI.
+pub fn sarif(reports: &[FileReport], det: &Detectors, base: Option<&Path>) -> Value {
     let mut rules: BTreeMap<String, Value> = BTreeMap::new();
     let mut results = Vec::new();
     let mut truncated = false;
     for r in reports {
-        let uri = r.path.replace('\\', "/");
+        let (uri, location) = artifact(&r.path, base);
         if r.findings.is_empty() && r.verdict == VerdictKind::Quarantined {
             let reason = r.reason.map_or("quarantined", Reason::as_str);
             let id = format!("intake.{reason}");
@@ -39,7 +43,7 @@ pub fn sarif(reports: &[FileReport], det: &Detectors) -> Value {
                     "ruleId": id,
                     "level": "error",
                     "message": {"text": format!("Quarantined ({reason}): {}", r.detail.as_deref().unwrap_or(""))},
-                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+                    "locations": [{"physicalLocation": {"artifactLocation": location}}],
                     "partialFingerprints": {"ragsanFinding/v1": crate::chunk::sha256_hex(format!("{id}\0{uri}\0{}", r.sha256.as_deref().unwrap_or("")).as_bytes())},
                 }));
             } else {
@@ -73,7 +77,7 @@ pub fn sarif(reports: &[FileReport], det: &Detectors) -> Value {
                 "level": level(f.severity, f.action),
                 "message": {"text": msg},
                 "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": uri}},
+                    "physicalLocation": {"artifactLocation": location},
                     "logicalLocations": f.location.as_ref().map(|o| vec![json!({"fullyQualifiedName": origin_name(o)})]).unwrap_or_default(),
                 }],
                 "partialFingerprints": {"ragsanFinding/v1": crate::chunk::sha256_hex(format!("{}\0{uri}\0{identity}", f.rule).as_bytes())},
@@ -81,20 +85,70 @@ pub fn sarif(reports: &[FileReport], det: &Detectors) -> Value {
             }));
         }
     }
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "ragsan",
+            "version": TOOL_VERSION,
+            "informationUri": "https://example.invalid/ragsan",
+            "rules": rules.into_values().collect::<Vec<_>>(),
+        }},
+        "results": results,
+        "properties": {"ruleset": det.digest(), "truncated": truncated, "maxResults": MAX_RESULTS},
+    });
+    if let Some(b) = base {
+        let root = format!("{}/", file_uri(b).trim_end_matches('/'));
+        run["originalUriBaseIds"] = json!({SRCROOT: {"uri": root}});
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "ragsan",
-                "version": TOOL_VERSION,
-                "informationUri": "https://example.invalid/ragsan",
-                "rules": rules.into_values().collect::<Vec<_>>(),
-            }},
-            "results": results,
-            "properties": {"ruleset": det.digest(), "truncated": truncated, "maxResults": MAX_RESULTS},
-        }],
+        "runs": [run],
     })
+}
+
+const SRCROOT: &str = "%SRCROOT%";
+
+/// The URI that names `path` in results (also what fingerprints are built from) and its
+/// `artifactLocation`.
+fn artifact(path: &str, base: Option<&Path>) -> (String, Value) {
+    let p = Path::new(path);
+    match base.and_then(|b| p.strip_prefix(b).ok()) {
+        Some(rel) if !rel.as_os_str().is_empty() => {
+            let uri = encode(&rel.to_string_lossy().replace('\\', "/"));
+            let loc = json!({"uri": uri, "uriBaseId": SRCROOT});
+            (uri, loc)
+        }
+        _ if p.is_absolute() => {
+            let uri = file_uri(p);
+            (uri.clone(), json!({"uri": uri}))
+        }
+        _ => {
+            let uri = encode(&path.replace('\\', "/"));
+            (uri.clone(), json!({"uri": uri}))
+        }
+    }
+}
+
+fn file_uri(p: &Path) -> String {
+    let s = p.to_string_lossy().replace('\\', "/");
+    if s.starts_with('/') {
+        format!("file://{}", encode(&s))
+    } else {
+        format!("file:///{}", encode(&s))
+    }
+}
+
+/// Percent-encodes what may not stand in a URI path (RFC 3986 `pchar` and `/` stay).
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn origin_name(o: &Origin) -> String {
@@ -109,4 +163,24 @@ fn origin_name(o: &Origin) -> String {
         parts.push(e.clone());
     }
     parts.join(" / ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifacts_under_the_base_are_relative_and_others_absolute_file_uris() {
+        let base = Path::new("/srv/rag");
+        let (uri, loc) = artifact("/srv/rag/hr/pay slip#1.pdf", Some(base));
+        assert_eq!(uri, "hr/pay%20slip%231.pdf");
+        assert_eq!(loc, json!({"uri": "hr/pay%20slip%231.pdf", "uriBaseId": "%SRCROOT%"}));
+        // A sibling whose name merely starts like the base is not under it.
+        let (uri, loc) = artifact("/srv/ragged/a.txt", Some(base));
+        assert_eq!(uri, "file:///srv/ragged/a.txt");
+        assert!(loc.get("uriBaseId").is_none());
+        assert_eq!(artifact("/srv/rag/a.txt", None).0, "file:///srv/rag/a.txt");
+        assert_eq!(artifact("rel/a b.txt", None).0, "rel/a%20b.txt");
+        assert_eq!(encode("é%?"), "%C3%A9%25%3F");
+    }
 }

@@ -47,6 +47,49 @@ fn sarif_output_validates_against_2_1_0_schema() {
     assert_eq!(fps(&sarif), fps(&sarif2));
 }
 
+/// Results name files relative to `%SRCROOT%` (the working directory), so the same tree checked
+/// out in two places gives the same locations and fingerprints.
+#[test]
+fn sarif_locations_and_fingerprints_do_not_depend_on_the_checkout_location() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |checkout: &str| -> serde_json::Value {
+        let dir = tmp.path().join(checkout);
+        copy_dir(&root().join("samples"), &dir.join("samples"));
+        let out = ragsan()
+            .current_dir(&dir)
+            .arg("--data")
+            .arg(tmp.path().join(format!("data-{checkout}")))
+            .args(["scan", "samples", "--format", "sarif", "-q"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let base = sarif["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap().to_string();
+        let canon = std::fs::canonicalize(&dir).unwrap();
+        assert_eq!(base, format!("file://{}/", canon.display()), "checkout {checkout}");
+        sarif
+    };
+    let (a, b) = (run("one"), run("elsewhere/two"));
+    let key = |s: &serde_json::Value| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = s["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let loc = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+                assert_eq!(loc["uriBaseId"], "%SRCROOT%");
+                let uri = loc["uri"].as_str().unwrap();
+                assert!(uri.starts_with("samples/"), "{uri}");
+                (uri.to_string(), r["partialFingerprints"]["ragsanFinding/v1"].as_str().unwrap().to_string())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(!key(&a).is_empty());
+    assert_eq!(key(&a), key(&b));
+}
+
 #[test]
 fn every_verdict_validates_against_the_published_schema() {
     let out = ragsan().arg("schema").output().unwrap();

@@ -21,19 +21,6 @@ examples = ["code ZEBRA-1234"]
 negative_examples = ["ZEBRA crossing"]
 "#;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        let t = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).unwrap();
-        }
-    }
-}
-
 /// Embedded rules plus one new rule, as a `--detectors` directory.
 fn rules_with_new_rule(dir: &Path) {
     copy_dir(&root().join("detectors"), dir);
@@ -342,4 +329,45 @@ fn sigint_during_scan_commits_what_was_judged_and_exits_130() {
     let out = ragsan().arg("--data").arg(&data).arg("scan").arg(&corpus).arg("-q").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_consistent(&data, n);
+}
+
+/// A source is one source however its path was typed: `scan corpus ./corpus` judges each file
+/// once, and a `rescan` given the absolute path, or none from another working directory (as
+/// cron runs it), finds every source unchanged instead of re-ingesting or dropping it.
+#[test]
+fn source_identity_does_not_depend_on_how_the_path_was_typed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let data = tmp.path().join("data");
+    write_corpus(&corpus);
+    let out = ragsan()
+        .current_dir(tmp.path())
+        .arg("--data")
+        .arg(&data)
+        .args(["scan", "corpus", "./corpus", "corpus/", "--format", "ndjson", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let reports = ndjson(&out.stdout);
+    assert_eq!(reports.len(), 12, "each file judged once");
+    let canon = std::fs::canonicalize(&corpus).unwrap();
+    for r in &reports {
+        let p = PathBuf::from(r["path"].as_str().unwrap());
+        assert!(p.starts_with(&canon), "{} is not named under the resolved root", p.display());
+    }
+    assert_consistent(&data, 12);
+    let before = chunks(&data);
+
+    // The absolute path, from the repository root.
+    let r = rescan_json(&data, None, &canon);
+    assert_eq!(r["extracted"], 0, "{r}");
+    assert_eq!(r["removed_sources"].as_array().map(Vec::len), Some(0), "{r}");
+    // No path at all, from an unrelated working directory.
+    let out = ragsan().current_dir("/").arg("--data").arg(&data).args(["rescan", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["extracted"], 0, "{r}");
+    assert_eq!(r["removed_sources"].as_array().map(Vec::len), Some(0), "{r}");
+    assert_consistent(&data, 12);
+    assert_eq!(chunks(&data), before, "the index is untouched");
 }

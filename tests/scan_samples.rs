@@ -24,9 +24,13 @@ fn scan_samples_end_to_end() {
     assert_eq!(code, 1, "samples hold findings, so exit 1");
 
     // Every file under samples/ exactly once, with the expected verdict and reason.
+    // Sources are named by absolute paths under the resolved scan root, whatever was typed.
+    let canon = std::fs::canonicalize(root()).unwrap();
     let mut by_path: BTreeMap<String, &serde_json::Value> = BTreeMap::new();
     for r in &reports {
-        let p = r["path"].as_str().unwrap().to_string();
+        let abs = std::path::Path::new(r["path"].as_str().unwrap());
+        let p = abs.strip_prefix(&canon).unwrap_or_else(|_| panic!("{} not under {}", abs.display(), canon.display()));
+        let p = p.to_string_lossy().replace('\\', "/");
         assert!(by_path.insert(p.clone(), r).is_none(), "{p} reported twice");
     }
     let on_disk: Vec<String> = files_under(&root().join("samples"))
