@@ -367,21 +367,31 @@ mod tests {
         }
     }
 
-    #[test]
-    fn chunk_texts_reads_the_live_chunks_like_all() {
-        let dir = tempfile::tempdir().unwrap();
-        let prov = Provenance {
+    fn prov() -> Provenance {
+        Provenance {
             source_sha256: "s".into(),
             text_sha256: "t".into(),
             extractor: "e".into(),
             ruleset_digest: "r".into(),
             tool_version: "v".into(),
-        };
-        let mut sink = IndexSink::open(dir.path()).unwrap();
+        }
+    }
+
+    /// A sink over `dir` with `a.txt` (two chunks) and `b.txt` (one) committed.
+    fn sink_with_a_and_b(dir: &Path, prov: &Provenance) -> IndexSink {
+        let mut sink = IndexSink::open(dir).unwrap();
         let a = [chunk(0, "alpha one"), chunk(1, "alpha two")];
-        sink.replace_source("a.txt", Some(DocKind::Text), VerdictKind::Clean, &a, &prov, 0).unwrap();
-        sink.replace_source("b.txt", Some(DocKind::Text), VerdictKind::Clean, &[chunk(0, "beta")], &prov, 0).unwrap();
+        sink.replace_source("a.txt", Some(DocKind::Text), VerdictKind::Clean, &a, prov, 0).unwrap();
+        sink.replace_source("b.txt", Some(DocKind::Text), VerdictKind::Clean, &[chunk(0, "beta")], prov, 0).unwrap();
         sink.commit("{}").unwrap();
+        sink
+    }
+
+    #[test]
+    fn chunk_texts_reads_the_live_chunks_like_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let prov = prov();
+        let mut sink = sink_with_a_and_b(dir.path(), &prov);
         // Replace b in a second commit: its old chunk is deleted, not returned.
         sink.replace_source("b.txt", Some(DocKind::Text), VerdictKind::Redacted, &[chunk(0, "beta 2")], &prov, 0)
             .unwrap();
@@ -409,18 +419,8 @@ mod tests {
     #[test]
     fn a_commit_after_a_killed_commit_does_not_collide_with_its_leftovers() {
         let dir = tempfile::tempdir().unwrap();
-        let prov = Provenance {
-            source_sha256: "s".into(),
-            text_sha256: "t".into(),
-            extractor: "e".into(),
-            ruleset_digest: "r".into(),
-            tool_version: "v".into(),
-        };
-        let mut sink = IndexSink::open(dir.path()).unwrap();
-        let a = [chunk(0, "alpha one"), chunk(1, "alpha two")];
-        sink.replace_source("a.txt", Some(DocKind::Text), VerdictKind::Clean, &a, &prov, 0).unwrap();
-        sink.replace_source("b.txt", Some(DocKind::Text), VerdictKind::Clean, &[chunk(0, "beta")], &prov, 0).unwrap();
-        sink.commit("{}").unwrap();
+        let prov = prov();
+        let sink = sink_with_a_and_b(dir.path(), &prov);
         sink.finish().unwrap();
         let meta = std::fs::read(dir.path().join("meta.json")).unwrap();
         let del_files = |d: &Path| -> Vec<std::path::PathBuf> {

@@ -96,7 +96,10 @@ pub fn sarif(reports: &[FileReport], det: &Detectors, base: Option<&Path>) -> Va
         "properties": {"ruleset": det.digest(), "truncated": truncated, "maxResults": MAX_RESULTS},
     });
     if let Some(b) = base {
-        let root = format!("{}/", file_uri(b).trim_end_matches('/'));
+        let mut root = file_uri(b);
+        if !root.ends_with('/') {
+            root.push('/');
+        }
         run["originalUriBaseIds"] = json!({SRCROOT: {"uri": root}});
     }
     json!({
@@ -112,30 +115,18 @@ const SRCROOT: &str = "%SRCROOT%";
 /// `artifactLocation`.
 fn artifact(path: &str, base: Option<&Path>) -> (String, Value) {
     let p = Path::new(path);
-    match base.and_then(|b| p.strip_prefix(b).ok()) {
-        Some(rel) if !rel.as_os_str().is_empty() => {
-            let uri = encode(&rel.to_string_lossy().replace('\\', "/"));
-            let loc = json!({"uri": uri, "uriBaseId": SRCROOT});
-            (uri, loc)
-        }
-        _ if p.is_absolute() => {
-            let uri = file_uri(p);
-            (uri.clone(), json!({"uri": uri}))
-        }
-        _ => {
-            let uri = encode(&path.replace('\\', "/"));
-            (uri.clone(), json!({"uri": uri}))
-        }
+    if let Some(rel) = base.and_then(|b| p.strip_prefix(b).ok()).filter(|r| !r.as_os_str().is_empty()) {
+        let uri = encode(&rel.to_string_lossy().replace('\\', "/"));
+        return (uri.clone(), json!({"uri": uri, "uriBaseId": SRCROOT}));
     }
+    let uri = if p.is_absolute() { file_uri(p) } else { encode(&path.replace('\\', "/")) };
+    (uri.clone(), json!({"uri": uri}))
 }
 
+/// A `file:` URI for an absolute path; a directory's ends with `/` as SARIF base URIs must.
 fn file_uri(p: &Path) -> String {
     let s = p.to_string_lossy().replace('\\', "/");
-    if s.starts_with('/') {
-        format!("file://{}", encode(&s))
-    } else {
-        format!("file:///{}", encode(&s))
-    }
+    format!("file://{}{}", if s.starts_with('/') { "" } else { "/" }, encode(&s))
 }
 
 /// Percent-encodes what may not stand in a URI path (RFC 3986 `pchar` and `/` stay).
@@ -182,5 +173,6 @@ mod tests {
         assert_eq!(artifact("/srv/rag/a.txt", None).0, "file:///srv/rag/a.txt");
         assert_eq!(artifact("rel/a b.txt", None).0, "rel/a%20b.txt");
         assert_eq!(encode("é%?"), "%C3%A9%25%3F");
+        assert_eq!(file_uri(Path::new("/")), "file:///");
     }
 }

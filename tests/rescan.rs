@@ -38,12 +38,21 @@ fn chunks(data: &Path) -> BTreeMap<String, (String, String)> {
 }
 
 fn rescan_json(data: &Path, rules: Option<&Path>, corpus: &Path) -> serde_json::Value {
+    rescan_json_in(&root(), data, rules, Some(corpus))
+}
+
+/// `ragsan rescan --format json [SCOPE]` run in `cwd`: its report.
+fn rescan_json_in(cwd: &Path, data: &Path, rules: Option<&Path>, scope: Option<&Path>) -> serde_json::Value {
     let mut c = ragsan();
-    c.arg("--data").arg(data);
+    c.current_dir(cwd).arg("--data").arg(data);
     if let Some(r) = rules {
         c.arg("--detectors").arg(r);
     }
-    let out = c.args(["rescan", "--format", "json"]).arg(corpus).output().unwrap();
+    c.args(["rescan", "--format", "json"]);
+    if let Some(s) = scope {
+        c.arg(s);
+    }
+    let out = c.output().unwrap();
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -358,16 +367,12 @@ fn source_identity_does_not_depend_on_how_the_path_was_typed() {
     assert_consistent(&data, 12);
     let before = chunks(&data);
 
-    // The absolute path, from the repository root.
-    let r = rescan_json(&data, None, &canon);
-    assert_eq!(r["extracted"], 0, "{r}");
-    assert_eq!(r["removed_sources"].as_array().map(Vec::len), Some(0), "{r}");
-    // No path at all, from an unrelated working directory.
-    let out = ragsan().current_dir("/").arg("--data").arg(&data).args(["rescan", "--format", "json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(r["extracted"], 0, "{r}");
-    assert_eq!(r["removed_sources"].as_array().map(Vec::len), Some(0), "{r}");
-    assert_consistent(&data, 12);
+    // The absolute path from the repository root; no path at all from an unrelated directory.
+    for (cwd, scope) in [(root(), Some(canon.as_path())), (PathBuf::from("/"), None)] {
+        let r = rescan_json_in(&cwd, &data, None, scope);
+        assert_eq!(r["extracted"], 0, "{r}");
+        assert_eq!(r["removed_sources"].as_array().map(Vec::len), Some(0), "{r}");
+        assert_consistent(&data, 12);
+    }
     assert_eq!(chunks(&data), before, "the index is untouched");
 }
