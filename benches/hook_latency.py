@@ -4,6 +4,10 @@
 Generates three inputs (a 10 KB text, a 1 MB DOCX with text and an image, a 5 MB PDF with text
 pages and an image), runs the release binary N times on each, and prints p50/p95/max in ms.
 Usage: python3 benches/hook_latency.py [--bin target/release/ragsan] [--runs 40]
+
+The first row, `ragsan --version`, is the bare process start (loader, no rules), the floor under
+every call. This machine's speed varies by up to 1.8x between sessions, so judge a change by
+alternating two binaries in one session (--bin), not by absolute figures from different days.
 """
 import argparse, io, os, random, statistics, subprocess, sys, tempfile, time, zipfile, zlib
 
@@ -94,20 +98,25 @@ def main():
               ("5 MB PDF", os.path.join(d, "manual.pdf"), make_pdf)]
     env = dict(os.environ, RAGSAN_HMAC_KEY="00" * 32)
     print(f"{'input':<12} {'bytes':>9} {'verdict':<12} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  ({a.runs} runs, process start included)")
-    for name, path, make in inputs:
-        make(path, rng)
-        subprocess.run([a.bin, "check", path], capture_output=True, env=env)  # warm the page cache
+    def run(name, argv, size, verdict_of):
+        subprocess.run(argv, capture_output=True, env=env)  # warm the page cache
         times, verdict = [], "?"
         for _ in range(a.runs):
             t0 = time.perf_counter()
-            p = subprocess.run([a.bin, "check", path], capture_output=True, env=env)
+            p = subprocess.run(argv, capture_output=True, env=env)
             times.append((time.perf_counter() - t0) * 1000)
             if p.returncode not in (0, 1):
                 sys.exit(f"{name}: exit {p.returncode}: {p.stderr.decode()[-300:]}")
-            verdict = p.stdout.decode().split('"verdict": "')[1].split('"')[0]
+            verdict = verdict_of(p.stdout.decode())
         times.sort()
         p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-        print(f"{name:<12} {os.path.getsize(path):>9} {verdict:<12} {statistics.median(times):>8.1f} {p95:>8.1f} {times[-1]:>8.1f}")
+        print(f"{name:<12} {size:>9} {verdict:<12} {statistics.median(times):>8.1f} {p95:>8.1f} {times[-1]:>8.1f}")
+
+    run("--version", [a.bin, "--version"], 0, lambda out: "-")
+    for name, path, make in inputs:
+        make(path, rng)
+        run(name, [a.bin, "check", path], os.path.getsize(path),
+            lambda out: out.split('"verdict": "')[1].split('"')[0])
 
 
 if __name__ == "__main__":
