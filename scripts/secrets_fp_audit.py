@@ -48,9 +48,8 @@ def main():
     by = collections.Counter((r.get("source_label"), r["source"].split()[0]) for r, _ in rest)
     for (label, src), n in by.most_common():
         print(f"    {n:>4}  {src}  ({label})")
-    for r, rules in rest:
-        text = repr(r["text"][:100]) if a.show > 0 else ""
-        a.show -= 1
+    for i, (r, rules) in enumerate(rest):
+        text = repr(r["text"][:100]) if i < a.show else ""
         print(f"    {r['kind']:<32} {','.join(rules):<40} {text}")
 
 
