@@ -78,6 +78,9 @@ pub fn chunk_id(source_path: &str, chunk: &Chunk) -> String {
     s
 }
 
+/// Chunks read from a segment's doc store before they are handed to the pool.
+const SCAN_BATCH: usize = 256;
+
 /// The single writer.
 pub struct IndexSink {
     index: Index,
@@ -320,28 +323,61 @@ impl IndexReaderHandle {
         Ok(out)
     }
 
-    /// Id, source path and text of every live chunk, segments read in parallel, each
-    /// sequentially through its doc store (no per-document block lookups).
+    /// Id, source path and text of every live chunk, segments read in parallel (tests; a
+    /// re-scan uses [`IndexReaderHandle::scan_chunks`], which does not hold the texts).
     pub fn chunk_texts(&self) -> Result<Vec<ChunkText>> {
+        Ok(self.scan_chunks(|c| Some(c.clone()))?.0)
+    }
+
+    /// Calls `f` on every live chunk and keeps what it returns, with the set of source paths
+    /// that have chunks. A re-scan runs new rules over every stored chunk: holding the whole
+    /// index's text for that would make its memory grow with the knowledge base. Here each
+    /// segment is read sequentially through its doc store (no per-document block lookups), in
+    /// batches of [`SCAN_BATCH`] whose `f` calls are spread over the pool, so at most a batch
+    /// per segment is in memory and an idle core takes part of a long segment's work.
+    pub fn scan_chunks<T: Send>(
+        &self,
+        f: impl Fn(&ChunkText) -> Option<T> + Sync,
+    ) -> Result<(Vec<T>, std::collections::BTreeSet<String>)> {
         use rayon::prelude::*;
         let searcher = self.reader.searcher();
-        let per_segment: Vec<Result<Vec<ChunkText>>> = searcher
+        type Seg<T> = Result<(Vec<T>, Vec<String>)>;
+        let per_segment: Vec<Seg<T>> = searcher
             .segment_readers()
             .par_iter()
             .map(|seg| {
                 let store = seg.get_store_reader(1)?;
-                let mut out = Vec::with_capacity(seg.num_docs() as usize);
-                for d in store.iter::<ChunkTextDoc>(seg.alive_bitset()) {
-                    out.push(d?.0);
+                let mut kept = Vec::new();
+                // A source's chunks are added together, so they sit next to each other.
+                let mut paths: Vec<String> = Vec::new();
+                let mut batch: Vec<ChunkText> = Vec::with_capacity(SCAN_BATCH);
+                let mut docs = store.iter::<ChunkTextDoc>(seg.alive_bitset());
+                loop {
+                    batch.clear();
+                    for d in docs.by_ref().take(SCAN_BATCH) {
+                        batch.push(d?.0);
+                    }
+                    if batch.is_empty() {
+                        break;
+                    }
+                    for c in &batch {
+                        if paths.last() != Some(&c.source_path) {
+                            paths.push(c.source_path.clone());
+                        }
+                    }
+                    kept.par_extend(batch.par_iter().filter_map(&f));
                 }
-                Ok(out)
+                Ok((kept, paths))
             })
             .collect();
         let mut all = Vec::new();
+        let mut paths = std::collections::BTreeSet::new();
         for seg in per_segment {
-            all.extend(seg?);
+            let (kept, p) = seg?;
+            all.extend(kept);
+            paths.extend(p);
         }
-        Ok(all)
+        Ok((all, paths))
     }
 
     /// Payload of the last commit (the ruleset manifest).
@@ -412,6 +448,47 @@ mod tests {
         assert_eq!(lean, full);
         assert!(lean.iter().any(|c| c.source_path == "b.txt" && c.text == "beta 2"));
         assert!(!lean.iter().any(|c| c.text == "beta"));
+    }
+
+    /// More chunks than one read batch, over several sources and two segments: every live
+    /// chunk reaches `f` once, what it keeps comes back, and the path set names every source
+    /// with chunks (and no source whose chunks were all deleted).
+    #[test]
+    fn scan_chunks_visits_every_live_chunk_across_batches_and_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let prov = prov();
+        let mut sink = IndexSink::open(dir.path()).unwrap();
+        let n = SCAN_BATCH * 2 + 7;
+        let texts: Vec<String> = (0..n).map(|i| format!("chunk {i}")).collect();
+        let chunks: Vec<Chunk> = texts.iter().enumerate().map(|(i, t)| chunk(i as u32, t)).collect();
+        let (first, rest) = chunks.split_at(SCAN_BATCH + 3);
+        sink.replace_source("a.txt", Some(DocKind::Text), VerdictKind::Clean, first, &prov, 0).unwrap();
+        sink.replace_source("gone.txt", Some(DocKind::Text), VerdictKind::Clean, &chunks[..2], &prov, 0).unwrap();
+        sink.commit("{}").unwrap();
+        sink.replace_source("b.txt", Some(DocKind::Text), VerdictKind::Clean, rest, &prov, 0).unwrap();
+        sink.replace_source("gone.txt", None, VerdictKind::Clean, &[], &prov, 0).unwrap();
+        sink.commit("{}").unwrap();
+        sink.finish().unwrap();
+
+        let r = IndexReaderHandle::open(dir.path()).unwrap();
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        let (mut kept, paths) = r
+            .scan_chunks(|c| {
+                seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                c.text.ends_with('7').then(|| (c.source_path.clone(), c.text.clone()))
+            })
+            .unwrap();
+        assert_eq!(seen.into_inner(), n);
+        kept.sort();
+        let mut want: Vec<(String, String)> = texts
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.ends_with('7'))
+            .map(|(i, t)| (if i < SCAN_BATCH + 3 { "a.txt" } else { "b.txt" }.to_string(), t.clone()))
+            .collect();
+        want.sort();
+        assert_eq!(kept, want);
+        assert_eq!(paths.into_iter().collect::<Vec<_>>(), ["a.txt", "b.txt"]);
     }
 
     /// A writer killed after writing a delete bitset but before its commit: the next writer

@@ -18,7 +18,7 @@ use crate::report::{FileReport, Summary};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -155,6 +155,14 @@ fn files_in(scope: &[PathBuf]) -> Vec<String> {
     out
 }
 
+/// A known source found unchanged: its record, and whether it must be rewritten because its
+/// mtime moved (to `mtime_ns`) while its content did not.
+struct Unchanged<'a> {
+    rec: &'a SourceRecord,
+    dirty: bool,
+    mtime_ns: Option<i128>,
+}
+
 /// Runs a re-scan over the data dir. `scope` limits it to sources under those paths (and finds
 /// new files there); empty means every source the ledger knows.
 pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<RescanReport> {
@@ -205,35 +213,41 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
             mtime_ns: Option<i128>,
         },
     }
-    let classes: Vec<(&String, &SourceRecord, Class)> = known
-        .par_iter()
-        .map(|(path, rec)| {
-            if !in_scope(path, scope) {
-                return (path, rec, Class::OutOfScope);
-            }
-            let meta = match std::fs::metadata(path) {
-                Ok(m) if m.is_file() => m,
-                _ => return (path, rec, Class::Removed),
-            };
-            let same_stat =
-                rec.size == Some(meta.len()) && rec.mtime_ns.is_some() && rec.mtime_ns == pipeline::mtime_ns(&meta);
-            let same_extractor = rec.extractor == crate::extract::EXTRACTOR_VERSION;
-            let content_same = same_stat || {
-                // Stat changed (touched, copied): compare content before deciding to extract.
-                rec.sha256.is_some() && sha256_file(Path::new(path), engine.limits.max_file_bytes).ok() == rec.sha256
-            };
-            if !content_same || !same_extractor {
-                return (path, rec, Class::Queue(Why::Changed));
-            }
-            // Quarantined because of rules that changed or went away: judge again.
-            if deltas.get(&rec.ruleset).is_some_and(|d| rec.rules.iter().any(|r| d.touches(r))) {
-                return (path, rec, Class::Queue(Why::Rejudge));
-            }
-            (path, rec, Class::Unchanged { dirty: !same_stat, mtime_ns: pipeline::mtime_ns(&meta) })
-        })
-        .collect();
+    // The walk for new files is one thread's work: it runs beside the stats.
+    let classify = || {
+        known
+            .par_iter()
+            .map(|(path, rec)| {
+                if !in_scope(path, scope) {
+                    return (path, rec, Class::OutOfScope);
+                }
+                let meta = match std::fs::metadata(path) {
+                    Ok(m) if m.is_file() => m,
+                    _ => return (path, rec, Class::Removed),
+                };
+                let same_stat =
+                    rec.size == Some(meta.len()) && rec.mtime_ns.is_some() && rec.mtime_ns == pipeline::mtime_ns(&meta);
+                let same_extractor = rec.extractor == crate::extract::EXTRACTOR_VERSION;
+                let content_same = same_stat || {
+                    // Stat changed (touched, copied): compare content before deciding to extract.
+                    rec.sha256.is_some()
+                        && sha256_file(Path::new(path), engine.limits.max_file_bytes).ok() == rec.sha256
+                };
+                if !content_same || !same_extractor {
+                    return (path, rec, Class::Queue(Why::Changed));
+                }
+                // Quarantined because of rules that changed or went away: judge again.
+                if deltas.get(&rec.ruleset).is_some_and(|d| rec.rules.iter().any(|r| d.touches(r))) {
+                    return (path, rec, Class::Queue(Why::Rejudge));
+                }
+                (path, rec, Class::Unchanged { dirty: !same_stat, mtime_ns: pipeline::mtime_ns(&meta) })
+            })
+            .collect::<Vec<(&String, &SourceRecord, Class)>>()
+    };
+    let (classes, found) = rayon::join(classify, || files_in(scope));
     let mut queue: BTreeMap<String, Why> = BTreeMap::new();
-    let mut unchanged: Vec<(SourceRecord, bool)> = Vec::new();
+    // Borrowed: most are not rewritten (see the vouch below), so most are never cloned.
+    let mut unchanged: Vec<Unchanged<'_>> = Vec::new();
     // Old rulesets with a source outside the scope: those cannot be vouched for wholesale.
     let mut partly_seen: HashSet<&str> = HashSet::new();
     let mut removed: Vec<String> = Vec::new();
@@ -246,16 +260,10 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
             Class::Queue(why) => {
                 queue.insert(path.clone(), why);
             }
-            Class::Unchanged { dirty, mtime_ns } => {
-                let mut r = rec.clone();
-                if dirty {
-                    r.mtime_ns = mtime_ns;
-                }
-                unchanged.push((r, dirty));
-            }
+            Class::Unchanged { dirty, mtime_ns } => unchanged.push(Unchanged { rec, dirty, mtime_ns }),
         }
     }
-    for p in files_in(scope) {
+    for p in found {
         if !known.contains_key(&p) {
             queue.insert(p, Why::New);
         }
@@ -263,14 +271,8 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
 
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, sources = known.len(), "rescan: sources classified");
     // 2. New or changed rules over the stored text of every indexed chunk of unchanged sources,
-    //    each against the rules that changed since its own ruleset.
-    let reader = IndexReaderHandle::open(&dirs.index()).ok();
-    let stored = match &reader {
-        Some(r) => r.chunk_texts()?,
-        None => Vec::new(),
-    };
-    tracing::debug!(ms = t0.elapsed().as_millis() as u64, chunks = stored.len(), "rescan: stored chunks read");
-    let index_paths: BTreeSet<String> = stored.iter().map(|c| c.source_path.clone()).collect();
+    //    each against the rules that changed since its own ruleset. The chunks are streamed
+    //    from the index, not collected: memory stays flat however large the knowledge base.
     let mut subsets: BTreeMap<&str, Detectors> = BTreeMap::new();
     for (digest, d) in &deltas {
         if !d.run.is_empty() {
@@ -279,12 +281,13 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     }
     // Only unchanged sources judged under an older ruleset need their chunks checked.
     let check: HashMap<&str, &Detectors> =
-        unchanged.iter().filter_map(|(r, _)| Some((r.path.as_str(), subsets.get(r.ruleset.as_str())?))).collect();
-    rep.chunks_checked = stored.iter().filter(|c| check.contains_key(c.source_path.as_str())).count() as u64;
-    rep.pulled = stored
-        .par_iter()
-        .filter_map(|c| {
+        unchanged.iter().filter_map(|u| Some((u.rec.path.as_str(), subsets.get(u.rec.ruleset.as_str())?))).collect();
+    let checked = std::sync::atomic::AtomicU64::new(0);
+    let reader = IndexReaderHandle::open(&dirs.index()).ok();
+    let (pulled, index_paths) = match &reader {
+        Some(r) => r.scan_chunks(|c| {
             let subset = check.get(c.source_path.as_str())?;
+            checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let m = subset.scan(&c.text);
             if m.is_empty() {
                 return None;
@@ -293,15 +296,18 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
             rules.sort();
             rules.dedup();
             Some(Pulled { chunk_id: c.chunk_id.clone(), source_path: c.source_path.clone(), rules })
-        })
-        .collect();
+        })?,
+        None => Default::default(),
+    };
+    rep.pulled = pulled;
+    rep.chunks_checked = checked.into_inner();
     drop(check);
     drop(subsets);
     let pulled_paths: HashSet<&str> = rep.pulled.iter().map(|h| h.source_path.as_str()).collect();
     for p in &pulled_paths {
         queue.entry(p.to_string()).or_insert(Why::Rejudge);
     }
-    unchanged.retain(|(r, _)| !pulled_paths.contains(r.path.as_str()));
+    unchanged.retain(|u| !pulled_paths.contains(u.rec.path.as_str()));
     // Chunks whose source the ledger does not know: left by a run killed between the index and
     // ledger commits. Re-ingest them when the file is there, else drop them.
     for p in index_paths.iter().filter(|p| !known.contains_key(*p) && in_scope(p, scope)) {
@@ -312,7 +318,6 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
             removed.push(p.clone());
         }
     }
-    drop(stored);
     drop(reader);
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, queued = queue.len(), "rescan: delta rules run");
 
@@ -379,17 +384,24 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     let mut vouched: Vec<String> = Vec::new();
     if !rep.summary.interrupted {
         vouched = deltas.keys().filter(|d| !partly_seen.contains(d.as_str())).cloned().collect();
-        unchanged.retain(|(r, dirty)| *dirty || (r.ruleset != det.digest() && !vouched.contains(&r.ruleset)));
-        for (r, _) in &mut unchanged {
-            r.ruleset = det.digest().to_string();
-        }
+        unchanged.retain(|u| u.dirty || (u.rec.ruleset != det.digest() && !vouched.contains(&u.rec.ruleset)));
     } else {
-        unchanged.retain(|(_, dirty)| *dirty);
+        unchanged.retain(|u| u.dirty);
     }
     sink.commit(&payload)?;
     sink.finish()?;
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: index committed");
-    put.extend(unchanged.into_iter().map(|(r, _)| r));
+    let restamp = !rep.summary.interrupted;
+    put.extend(unchanged.into_iter().map(|u| {
+        let mut r = u.rec.clone();
+        if u.dirty {
+            r.mtime_ns = u.mtime_ns;
+        }
+        if restamp {
+            r.ruleset = det.digest().to_string();
+        }
+        r
+    }));
     // Interrupted: what was re-judged is recorded, but the previous manifest stays, so the next
     // run computes the same rule delta and finishes the work.
     let key = Ledger::manifest_key(det.digest());
