@@ -1232,6 +1232,57 @@ fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleErro
 mod tests {
     use super::*;
 
+    /// A rule's pattern runs only where one of its keywords occurs, so an alternative of the
+    /// pattern that can match without any keyword is dead: it fires on no text, and its
+    /// examples (if it has any) are the only sign. Here every match of every pattern, run
+    /// directly over varied text (all rules' examples and negative examples, the probe sets
+    /// under `scripts/data/`), must contain one of its rule's keywords as the prefilter sees
+    /// them (at a word start on the normalised text). Injection rules only: secret and PII
+    /// rules use keywords as context words around a value ("routing", "ssn"), by design.
+    #[test]
+    fn every_pattern_match_contains_one_of_its_keywords() {
+        let d = Detectors::embedded().expect("embedded rules compile");
+        let mut texts: Vec<String> =
+            d.rules().iter().flat_map(|r| r.spec.examples.iter().chain(&r.spec.negative_examples).cloned()).collect();
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/data");
+        for e in std::fs::read_dir(&data).expect("scripts/data").flatten() {
+            if e.path().extension().is_some_and(|x| x == "jsonl") {
+                for line in std::fs::read_to_string(e.path()).unwrap().lines().filter(|l| !l.trim().is_empty()) {
+                    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                    texts.push(v["text"].as_str().unwrap_or("").to_string());
+                }
+            }
+        }
+        let norms: Vec<String> = texts.iter().map(|t| Normalized::new(t).text).collect();
+        let mut failures = Vec::new();
+        let gated = |r: &&Rule| r.kind == FindingKind::Injection && r.scorer.is_none() && !r.spec.keywords.is_empty();
+        for r in d.rules().iter().filter(gated) {
+            let Some((re, _)) = r.regex.get() else { continue };
+            let normalized = r.target == Target::Normalized;
+            // Keywords are matched ASCII-case-insensitively, the normalised text is lower case.
+            let keywords: Vec<String> = r.spec.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+            let hays = if normalized { &norms } else { &texts };
+            'texts: for hay in hays {
+                for m in re.find_iter(hay.as_str()) {
+                    let found = hay[m.range()].to_ascii_lowercase();
+                    let has = keywords.iter().any(|k| {
+                        let word_start = normalized && k.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
+                        found.match_indices(k.as_str()).any(|(i, _)| {
+                            let at = m.start() + i;
+                            !word_start || at == 0 || !hay.as_bytes()[at - 1].is_ascii_alphanumeric()
+                        })
+                    });
+                    if !has {
+                        let shown: String = found.chars().take(80).collect();
+                        failures.push(format!("{}: match without a keyword: {shown:?}", r.id()));
+                        break 'texts;
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} rules can match without a keyword:\n{}", failures.len(), failures.join("\n"));
+    }
+
     /// Every rule's examples fire it and its negative examples do not, through the whole detect
     /// path (normalisation, prefilter, regex, validators, allowlists).
     #[test]
