@@ -23,7 +23,17 @@ const CUE_GROUPS: &[&[&str]] = &[
     &["payload", "exploit", "proof of concept", "proof-of-concept"],
     &["red team", "red-team", "red teaming", "pentest", "penetration test"],
     &["researcher", "demonstration", "the paper", "we study", "we find", "case study", "talk recap", "the speaker"],
-    &["vulnerability", "vulnerabilities", "disclosure", "cve-", "patched", "security advisory"],
+    &[
+        "vulnerability",
+        "vulnerabilities",
+        "disclosure",
+        "cve-",
+        "patched",
+        "security advisory",
+        "threat brief",
+        "threat report",
+        "threat intel",
+    ],
     &[
         "classifier",
         "detector",
@@ -35,7 +45,16 @@ const CUE_GROUPS: &[&[&str]] = &[
         "defence",
         "defense",
     ],
-    &["threat model", "attack surface", "trust boundar", "attack success", "exfiltration"],
+    &[
+        "threat model",
+        "attack surface",
+        "trust boundar",
+        "attack success",
+        "exfiltration",
+        "untrusted",
+        "sanitiz",
+        "content isolation",
+    ],
     &["phishing", "social engineering", "tricked", "fooled"],
 ];
 const MIN_GROUPS: usize = 3;
@@ -152,6 +171,9 @@ mod tests {
         assert!(!is_discussion("Please ignore the warning light."));
         assert!(!is_discussion("The attacker fled."));
         assert!(is_discussion("Prompt injection lets an attacker plant a payload in a web page."));
+        // Threat reports and engineering tickets name the defence rather than the attack.
+        assert!(is_discussion("Threat brief: attackers hid prompt injection text; treat it as untrusted."));
+        assert!(!is_discussion("Untrusted certificates are rejected."));
     }
 
     #[test]
