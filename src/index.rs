@@ -323,9 +323,10 @@ impl IndexReaderHandle {
         Ok(out)
     }
 
-    /// Id, source path and text of every live chunk, segments read in parallel (tests; a
-    /// re-scan uses [`IndexReaderHandle::scan_chunks`], which does not hold the texts).
-    pub fn chunk_texts(&self) -> Result<Vec<ChunkText>> {
+    /// Id, source path and text of every live chunk (tests; a re-scan uses
+    /// [`IndexReaderHandle::scan_chunks`], which does not hold the texts).
+    #[cfg(test)]
+    fn chunk_texts(&self) -> Result<Vec<ChunkText>> {
         Ok(self.scan_chunks(|c| Some(c.clone()))?.0)
     }
 
