@@ -718,29 +718,31 @@ KEYNAMES = r"(?:passw(?:or)?d|passwd|pwd|passphrase|secret|token|api_?key|apikey
 GKW = ["password", "passwd", "pwd", "passphrase", "secret", "token", "api_key", "apikey", "api-key", "access_key",
        "accesskey", "auth", "credential", "creds", "private_key", "pass", "service_key", "servicekey", "master_key",
        "masterkey", "signing_key", "signingkey", "encryption_key", "encryptionkey", "app_key", "appkey", "admin_key",
-       "adminkey", "priv_key", "privkey"]
+       "adminkey", "priv_key", "privkey", "privatekey"]
 rule("generic", "secret.generic.quoted_assignment", "Credential assigned to a quoted literal", "generic_secret", GKW,
-     r"""(?i)[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}["']?\]?\s*(?:[:=]|:=|=>|==|!=|\?\?|\|\|)\s*[@rbuf]?\\?["'`](?P<value>[^"'\s\\]{6,200})\\?["'`]""",
+     r"""(?i)[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}["']?\]?[ \t]*(?:[:=]|:=|=>|==|!=|\?\?|\|\|)[ \t]*[@rbuf]?\\?["'`](?P<value>[^"'\s\\]{6,200})\\?["'`]""",
      [f'db_password = "{rnd(6)}#{rnd(8)}"', f"'api_key': '{rnd(32)}'", f"const AUTH_TOKEN = `{rnd(24)}`",
       'SIGNING_KEY = "Zr8vQ2mX7tLp4Wn9Kd3B"', "ENV['API_TOKEN'] = 'Wq4Lz8Rt2Xm6Kp9Vb3Nd'"],
      ['password = os.environ["DB_PASSWORD"]', 'api_key = ""', 'password = "${DB_PASSWORD}"', 'token_type = "refresh_token"',
       'password = "password"', 'password_field = "user_password"', 'secret_access_key = "Qm7#tLx2pRk9Wv"',
       'cache_key = "user_profile_v2"', 'sort_key = "created_at"', 'api_key_header = "X-API-Key"',
       'private_key_path = "~/.ssh/id_rsa"', 'secret_name = "prod/db/creds"'],
-     min_entropy=2.5, validator="generic_secret", confidence=0.7,
+     min_entropy=2.5, validator="generic_secret", confidence=0.7, version=2,  # 2: key, operator and value on one line
      description="Generic: the value must not be a reference or a word, and must have entropy; a key a vendor rule owns (`secret_access_key`) is left to that rule's format.")
 rule("generic", "secret.generic.unquoted_assignment", "Credential in an env/ini/yaml line", "generic_secret", GKW,
-     r"""(?im)^[ \t#/]*(?:export\s+|set\s+)?[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}[ \t]*(?:[:=]|:=|=>)[ \t]*(?P<value>[^\s"'`#;,{}\[\]()]{8,200})[ \t]*(?:#.*)?$""",
+     r"""(?im)^[ \t#/]*(?:export[ \t]+|set[ \t]+)?[A-Za-z0-9_.\-]{0,40}""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,30}[ \t]*(?:[:=]|:=|=>)[ \t]*(?P<value>[^\s"'`#;,{}\[\]()]{8,200})[ \t]*(?:#.*)?$""",
      [f"DB_PASSWORD={rnd(10)}!{rnd(4)}", f"smtp_password: {rnd(16)}", f"REACT_APP_API_KEY={rnd(28)}",
       "APP_KEY=base64:q7Jt2mZxR9vLp4Wn8Kd3BfH6sY1cE0aU5gT="],
      ["DB_PASSWORD=$DB_PASSWORD", "password: ${PASSWORD}", "SECRET_KEY=changeme", "PASSWORD=process.env.PASSWORD",
       "token: refresh_token_ttl", "export AWS_SECRET_ACCESS_KEY=d3adb33f0c0ffee1234a5b6c7d8e9f00a1b2c3d4e5",
       "APP_KEY=", "partition_key: tenant_id", "master_key: config/master.key"],
-     min_entropy=2.5, validator="generic_secret", confidence=0.6)
+     min_entropy=2.5, validator="generic_secret", confidence=0.6,
+     version=2)  # 2: `export`/`set` and the key on one line
 rule("generic", "secret.generic.comparison", "Credential compared with a literal", "generic_secret", GKW,
-     r"""(?i)""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,20}\s*(?:==|!=|===|!==|\.equals\()\s*["'](?P<value>[^"'\s]{6,200})["']""",
+     r"""(?i)""" + KEYNAMES + r"""[A-Za-z0-9_.\-]{0,20}[ \t]*(?:==|!=|===|!==|\.equals\()[ \t]*["'](?P<value>[^"'\s]{6,200})["']""",
      [f'if password == "{rnd(4)}{rnd(4, string.digits)}!":'], ['if password == "":', 'if token == "null":'],
-     min_entropy=2.5, validator="secret_value", confidence=0.6)
+     min_entropy=2.5, validator="secret_value", confidence=0.6,
+     version=2)  # 2: the comparison on one line
 rule("generic", "secret.generic.cpp_call", "Credential passed to a constructor or assign", "generic_secret", GKW,
      r"""(?i)""" + KEYNAMES + r"""[A-Za-z0-9_]{0,20}(?:\.assign)?\(\s*"(?P<value>[^"\s]{8,200})\"""",
      [f'std::string secret("{rnd(20, ALNUM + "#$%")}");'], ['std::string secret("");', 'set_password(get_password())'],
@@ -1263,20 +1265,23 @@ rule("generic", "secret.generic.xml_element_password", "Password as an XML eleme
       "<passwordEncoding>UTF-8</passwordEncoding>", "<password>{{ db_password }}</password>"],
      validator="password_value", confidence=0.6)
 rule("generic", "secret.generic.xml_element", "Credential as an XML element", "generic_secret",
-     ["secret>", "token>", "key>", "credential>"],
+     ["secret", "token", "key", "credential", "passw", "pwd"],
      r"(?i)<(?P<tag>" + XML_TAG + r")>(?P<value>[^<>\s]{8,400})</",
      ["<apiKey>Hq7ZtL2vX9pW4nK8dR3m</apiKey>", "<client-secret>Zp4.Kw9~Lm2_Rx7Vt3</client-secret>"],
      ["<apiKey>${API_KEY}</apiKey>", "<token>refresh_token</token>", "<secretName>db-creds</secretName>",
       "<accessKey>ACCESS_KEY_ID</accessKey>"],
-     min_entropy=3.0, validator="secret_value", confidence=0.6)
+     min_entropy=3.0, validator="secret_value", confidence=0.6,
+     version=2)  # 2: keywords are the tag's credential words, so `<secretValue>` and `<password>` tags count
 # `--api-token VALUE`, `--client-secret=VALUE`: credentials passed as command-line flags.
 rule("generic", "secret.generic.cli_flag", "Credential passed as a command-line flag", "generic_secret",
-     ["--token", "--api-key", "--apikey", "--secret", "--password", "--auth-token", "--access-key", "-token", "-key", "-secret"],
+     ["--token", "--api-key", "--apikey", "--secret", "--password", "--auth-token", "--access-key", "-token", "-key", "-secret",
+      "-apikey", "-password", "-passwd"],
      r"""(?i)(?:^|\s)--?(?:[a-z0-9]+-){0,3}(?:token|api-?key|apikey|secret|secret-key|access-key|auth-token|client-secret|password|passwd)(?:=|[ \t]+)["']?(?P<value>[^\s"'$%<>]{8,200})""",
      ["mytool deploy --api-token Wq4Lz8Rt2Xm6Kp9Vb3Nd", "cli login --client-secret=Zp4.Kw9~Lm2_Rx7Vt3"],
      ["mytool --api-token $API_TOKEN", "cli login --client-secret=<secret>", "--token-file ~/.config/tool/token",
       "--password-stdin", "--secret-name prod-db"],
-     min_entropy=3.0, validator="secret_value", confidence=0.6)
+     min_entropy=3.0, validator="secret_value", confidence=0.6,
+     version=2)  # 2: single-dash `-password`/`-passwd`/`-apikey` flags are keywords too
 
 # Single-digit dotted quads are versions unless the text says it is an address (`8.8.8.8`).
 rule("net", "pii.net.ipv4_short", "IPv4 address with single-digit octets (with context)", "ip_address", ["ip", "addr", "dns", "ping", "gateway", "nameserver", "resolver"],

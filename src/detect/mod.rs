@@ -55,6 +55,14 @@ const RAW_WINDOW_MIN: usize = 16 << 10;
 const RAW_UNBOUNDED_REACH: usize = WINDOW_RADIUS;
 /// A window is widened to the enclosing line boundaries when they are at most this far.
 const LINE_SLACK: usize = 256;
+/// Keyword hits of a line-window rule ([`Rule::line_windows`]) beyond one per this many bytes
+/// of text make it run over the whole text: with windows of a line (~60–200 bytes) so many
+/// would cover a good part of the text, and working them out would cost more than they save.
+const LINE_WINDOW_BYTES: usize = 512;
+
+/// Bytes either side of a keyword hit within which a context regex's match containing that
+/// keyword lies (context regexes are words and short phrases): see [`Rule::context_spans`].
+const CONTEXT_HIT_SLOP: usize = 64;
 
 /// Bytes before a match that `suppress_before` looks at.
 const SUPPRESS_WINDOW: usize = 96;
@@ -143,8 +151,67 @@ struct LazyMeta {
     pattern: String,
     cell: std::sync::OnceLock<Option<(meta::Regex, Option<usize>)>>,
     ascii: std::sync::OnceLock<Option<(meta::Regex, Option<usize>)>>,
-    /// How far from a keyword hit a match can start or end; computed on first windowed use.
-    reach: std::sync::OnceLock<Option<usize>>,
+    /// What windowed matching needs to know of the pattern; worked out on first windowed use.
+    shape: std::sync::OnceLock<Shape>,
+}
+
+/// Facts about a pattern's matches, from its syntax tree.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shape {
+    /// The longest match in bytes, `None` when unbounded (or the pattern does not parse).
+    max_len: Option<usize>,
+    /// No match crosses a line: a newline can only be its first or last character (the
+    /// one-character delimiters such as `(?:^|[^0-9])` around a value). Such a match lies
+    /// within the line of any part of it, newlines either side included.
+    line_local: bool,
+}
+
+impl Shape {
+    fn of(pattern: &str) -> Shape {
+        let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else { return Shape::default() };
+        Shape { max_len: hir.properties().maximum_len(), line_local: line_local(&hir) }
+    }
+}
+
+/// Whether every match of `hir` has newlines at most as its first and last character
+/// (`first`/`last`: this part may begin/end the match): a one-character delimiter at either end
+/// may be a newline, nothing else may.
+fn line_local(hir: &regex_syntax::hir::Hir) -> bool {
+    newlines_at_edges(hir, true, true)
+}
+
+fn newlines_at_edges(hir: &regex_syntax::hir::Hir, first: bool, last: bool) -> bool {
+    use regex_syntax::hir::HirKind;
+    if !matches_newline(hir) {
+        return true;
+    }
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        // One character that may be a newline: only where it begins or ends the match.
+        HirKind::Class(_) => first || last,
+        HirKind::Literal(lit) => lit.0.len() == 1 && (first || last),
+        HirKind::Repetition(r) => r.max == Some(1) && newlines_at_edges(&r.sub, first, last),
+        HirKind::Capture(c) => newlines_at_edges(&c.sub, first, last),
+        HirKind::Alternation(v) => v.iter().all(|h| newlines_at_edges(h, first, last)),
+        HirKind::Concat(v) => {
+            let n = v.len();
+            v.iter().enumerate().all(|(i, h)| newlines_at_edges(h, first && i == 0, last && i + 1 == n))
+        }
+    }
+}
+
+/// Whether some match of `hir` contains a newline.
+fn matches_newline(hir: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(lit) => lit.0.contains(&b'\n'),
+        HirKind::Class(Class::Unicode(c)) => c.ranges().iter().any(|r| r.start() <= '\n' && '\n' <= r.end()),
+        HirKind::Class(Class::Bytes(c)) => c.ranges().iter().any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        HirKind::Repetition(r) => r.max != Some(0) && matches_newline(&r.sub),
+        HirKind::Capture(c) => matches_newline(&c.sub),
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().any(matches_newline),
+    }
 }
 
 fn build_meta(pattern: &str) -> Result<meta::Regex, Box<meta::BuildError>> {
@@ -172,7 +239,7 @@ impl LazyMeta {
             pattern: pattern.to_string(),
             cell: std::sync::OnceLock::new(),
             ascii: std::sync::OnceLock::new(),
-            reach: std::sync::OnceLock::new(),
+            shape: std::sync::OnceLock::new(),
         }
     }
 
@@ -230,7 +297,11 @@ impl LazyMeta {
 
     /// The longest match in bytes, `None` when unbounded (or the pattern does not parse).
     fn max_len(&self) -> Option<usize> {
-        *self.reach.get_or_init(|| regex_syntax::Parser::new().parse(&self.pattern).ok()?.properties().maximum_len())
+        self.shape().max_len
+    }
+
+    fn shape(&self) -> Shape {
+        *self.shape.get_or_init(|| Shape::of(&self.pattern))
     }
 }
 
@@ -319,6 +390,23 @@ impl Rule {
     fn reach(&self) -> usize {
         let ctx = if self.context.is_some() { self.spec.context_window } else { 0 };
         self.regex.max_len().unwrap_or(RAW_UNBOUNDED_REACH).saturating_add(ctx)
+    }
+
+    /// Where the rule's context regex matches in `hay`, in order. Only keyword hits near one
+    /// of these can lead to a match: a match needs its context within `context_window` of it,
+    /// and a context contains a keyword. One span over the whole text when the context regex
+    /// does not compile (it gates nothing in [`accept`] either).
+    fn context_spans(&self, hay: &str) -> Vec<(usize, usize)> {
+        match self.context.as_ref().and_then(|c| c.regex_for(hay)) {
+            Some(re) => re.find_iter(hay).map(|m| (m.start(), m.end())).collect(),
+            None => vec![(0, hay.len())],
+        }
+    }
+
+    /// Whether a keyword hit's window can stop at the hit's line: the match contains the
+    /// keyword (no context word elsewhere) and crosses no line.
+    fn line_windows(&self) -> bool {
+        self.context.is_none() && self.regex.shape().line_local
     }
 }
 
@@ -623,8 +711,19 @@ impl Detectors {
         let track = windowed || raw_windows;
         let mut hits: Vec<Vec<(usize, usize)>> = vec![Vec::new(); if track { self.rules.len() } else { 0 }];
         let mut dense = vec![false; if raw_windows { self.rules.len() } else { 0 }];
-        // Raw rules: hits beyond which windows of `2 * reach` would cover a quarter of the text.
-        let max_hits = |r: usize| hay.len() / 4 / (2 * self.rules[r].reach() + 1).max(1);
+        // Raw rules: hits beyond which windows of `2 * reach` would cover a quarter of the text;
+        // line windows are shorter, and are checked for coverage once made.
+        let max_hits = |r: usize| {
+            let rule = &self.rules[r];
+            if rule.line_windows() {
+                hay.len() / LINE_WINDOW_BYTES
+            } else {
+                hay.len() / 4 / (2 * rule.reach() + 1).max(1)
+            }
+        };
+        // Per context rule with too many keyword hits for windows, where its context regex
+        // matches in `hay` (see `Rule::context_spans`); later hits away from these are dropped.
+        let mut context_spans: std::collections::HashMap<usize, Vec<(usize, usize)>> = Default::default();
         if let Some(ac) = &pf.ac {
             let bytes = hay.as_bytes();
             for m in ac.find_overlapping_iter(hay) {
@@ -641,11 +740,26 @@ impl Detectors {
                         if dense[r] {
                             continue;
                         }
+                        let (s, e) = (m.start(), m.end());
+                        if context_spans.get(&r).is_some_and(|c| !near(c, s, e, CONTEXT_HIT_SLOP)) {
+                            continue;
+                        }
                         let h = &mut hits[r];
-                        h.push((m.start(), m.end()));
+                        h.push((s, e));
                         if h.len() > max_hits(r) {
-                            dense[r] = true;
-                            *h = Vec::new();
+                            // Too many hits for windows. Of a context rule's hits only those
+                            // near its context count ("rtn" in "partners" is not `\bRTN\b`):
+                            // one search for the context, then windows again if few are left.
+                            let rule = &self.rules[r];
+                            if rule.context.is_some() && !context_spans.contains_key(&r) {
+                                let c = rule.context_spans(hay);
+                                h.retain(|&(s, e)| near(&c, s, e, CONTEXT_HIT_SLOP));
+                                context_spans.insert(r, c);
+                            }
+                            if h.len() > max_hits(r) {
+                                dense[r] = true;
+                                *h = Vec::new();
+                            }
                         }
                     } else if let Some(h) = hits.get_mut(r) {
                         if h.len() <= MAX_WINDOWS {
@@ -696,11 +810,19 @@ impl Detectors {
             }
             if raw_windows {
                 let h = &hits[idx];
-                let spans = if h.is_empty() || dense[idx] {
+                let rule = &self.rules[idx];
+                if h.is_empty() && !dense[idx] && context_spans.contains_key(&idx) {
+                    // Every keyword hit was away from the rule's context.
+                    continue;
+                }
+                let mut spans = if h.is_empty() || dense[idx] {
                     vec![(0, hay.len())]
                 } else {
-                    reach_windows(hay, h, self.rules[idx].reach())
+                    reach_windows(hay, h, rule.reach(), rule.line_windows())
                 };
+                if spans.iter().map(|(a, b)| b - a).sum::<usize>() > hay.len() / 4 {
+                    spans = vec![(0, hay.len())];
+                }
                 for (a, b) in spans {
                     // The twin decides look-around on the characters either side of the range too.
                     let lo = floor_char(hay, a.saturating_sub(1));
@@ -1041,8 +1163,10 @@ fn keyword_windows(hay: &str, positions: &[usize]) -> Vec<(usize, usize)> {
 
 /// Merged ranges of `hay` reaching `reach` bytes either side of each keyword hit `(start, end)`
 /// widened to the enclosing line boundaries when those are near, so a match
-/// whose keyword (or context word) is in reach lies inside one range.
-fn reach_windows(hay: &str, hits: &[(usize, usize)], reach: usize) -> Vec<(usize, usize)> {
+/// whose keyword (or context word) is in reach lies inside one range. `line`: the rule's
+/// matches contain the keyword and cross no line ([`Rule::line_windows`]), so each range is cut
+/// to the hit's line, the newlines either side included.
+fn reach_windows(hay: &str, hits: &[(usize, usize)], reach: usize, line: bool) -> Vec<(usize, usize)> {
     let bytes = hay.as_bytes();
     // Overlapping keyword matches come in order of their ends; windows merge in order of starts.
     let mut hits = hits.to_vec();
@@ -1055,6 +1179,13 @@ fn reach_windows(hay: &str, hits: &[(usize, usize)], reach: usize) -> Vec<(usize
         let a = bytes.get(lo..a0).and_then(|t| memchr::memrchr(b'\n', t)).map_or(a0, |i| lo + i);
         let hi = b0.saturating_add(LINE_SLACK).min(hay.len());
         let b = bytes.get(b0..hi).and_then(|t| memchr::memchr(b'\n', t)).map_or(b0, |i| b0 + i + 1);
+        let (a, b) = match bytes.get(s..e) {
+            Some(hit) if line && !hit.contains(&b'\n') => (
+                bytes.get(a..s).and_then(|t| memchr::memrchr(b'\n', t)).map_or(a, |i| a + i),
+                bytes.get(e..b).and_then(|t| memchr::memchr(b'\n', t)).map_or(b, |i| e + i + 1),
+            ),
+            _ => (a, b),
+        };
         let (a, b) = (floor_char(hay, a), ceil_char(hay, b));
         match spans.last_mut() {
             Some(last) if a <= last.1 => last.1 = last.1.max(b),
@@ -1062,6 +1193,13 @@ fn reach_windows(hay: &str, hits: &[(usize, usize)], reach: usize) -> Vec<(usize
         }
     }
     spans
+}
+
+/// Whether one of `spans` (in order, not overlapping) comes within `slop` bytes of `s..e`.
+fn near(spans: &[(usize, usize)], s: usize, e: usize, slop: usize) -> bool {
+    // The first span ending after `s - slop`; it is near if it starts before `e + slop`.
+    let i = spans.partition_point(|&(_, end)| end <= s.saturating_sub(slop));
+    spans.get(i).is_some_and(|&(start, _)| start < e.saturating_add(slop))
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {
@@ -1220,6 +1358,7 @@ fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleErro
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(&patterns)
                 .map_err(|e| RuleError::Invalid { id: "<keywords>".into(), msg: e.to_string() })?,
         )
@@ -1255,7 +1394,11 @@ mod tests {
         }
         let norms: Vec<String> = texts.iter().map(|t| Normalized::new(t).text).collect();
         let mut failures = Vec::new();
-        let gated = |r: &&Rule| r.kind == FindingKind::Injection && r.scorer.is_none() && !r.spec.keywords.is_empty();
+        // Injection rules, and the secret and PII rules whose raw windows stop at the hit's line
+        // (no context word: the keyword is part of the match).
+        let gated = |r: &&Rule| {
+            r.scorer.is_none() && !r.spec.keywords.is_empty() && (r.kind == FindingKind::Injection || r.line_windows())
+        };
         for r in d.rules().iter().filter(gated) {
             let Some((re, _)) = r.regex.get() else { continue };
             let normalized = r.target == Target::Normalized;
@@ -1273,8 +1416,13 @@ mod tests {
                         })
                     });
                     if !has {
-                        let shown: String = found.chars().take(80).collect();
-                        failures.push(format!("{}: match without a keyword: {shown:?}", r.id()));
+                        // Secret and PII matches are not shown (rule examples look like values).
+                        let shown: String = if r.kind == FindingKind::Injection {
+                            format!("{:?}", found.chars().take(80).collect::<String>())
+                        } else {
+                            format!("{} bytes", found.len())
+                        };
+                        failures.push(format!("{}: match without a keyword: {shown}", r.id()));
                         break 'texts;
                     }
                 }
