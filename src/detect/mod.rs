@@ -1751,6 +1751,22 @@ negative_examples = ["12"]
     }
 
     #[test]
+    fn line_local_patterns_and_near_spans() {
+        let local = |p: &str| Shape::of(p).line_local;
+        assert!(local(r"(?:^|\D)(?P<value>\d{9})(?:\D|$)"));
+        assert!(local(r"(?im)^[ \t]*key[ \t]*=[ \t]*(?P<value>[^\s]{8,})$"));
+        assert!(!local(r"key\s+value"));
+        assert!(!local(r"(?s)a.b"));
+        assert!(!local(r"a\nb"));
+        assert!(!local(r"(?:^|\s)+x"));
+        let spans = [(10, 20), (100, 110)];
+        assert!(near(&spans, 25, 28, 8));
+        assert!(!near(&spans, 40, 45, 8));
+        assert!(near(&spans, 90, 95, 8));
+        assert!(!near(&[], 0, 5, 64));
+    }
+
+    #[test]
     fn placeholders() {
         assert!(is_placeholder("AKIAIOSFODNN7EXAMPLE"));
         assert!(is_placeholder("xxxxxxxxxxxxxxxxxxxxxxxx"));
