@@ -3,12 +3,15 @@
 //! Matching runs in two passes, as Nosey Parker does: an Aho-Corasick automaton over every
 //! rule's keywords picks the rules worth running, a `RegexSet` covers the few rules without
 //! keywords, then each selected rule's regex finds exact ranges, which validators, entropy gates,
-//! context requirements and allowlists then filter. Injection rules run over a normalised copy of
+//! context requirements and allowlists then filter. In long texts each raw rule runs only near
+//! its keyword hits, and the rules keywords cannot place (none, or `:`) only where one shared
+//! DFA pass found their matches end (`locate.rs`). Injection rules run over a normalised copy of
 //! the text whose offsets map back to the original.
 
 pub mod ascii;
 pub mod decode;
 pub mod gitleaks;
+mod locate;
 pub mod mention;
 pub mod normalize;
 pub mod rules;
@@ -449,6 +452,13 @@ struct Prefilter {
     /// Rules without keywords on this target, checked with a `RegexSet`.
     always: Vec<usize>,
     always_set: LazySet,
+    /// Raw target: the rules a long text's keywords cannot place (none, or one character), found
+    /// by one DFA pass instead (see `locate.rs`), and per rule its index there.
+    locator: locate::Locator,
+    located: Vec<Option<usize>>,
+    /// The rules of `always` the locator does not hold, for when it has searched.
+    rest: Vec<usize>,
+    rest_set: LazySet,
 }
 
 impl Detectors {
@@ -711,6 +721,12 @@ impl Detectors {
         let track = windowed || raw_windows;
         let mut hits: Vec<Vec<(usize, usize)>> = vec![Vec::new(); if track { self.rules.len() } else { 0 }];
         let mut dense = vec![false; if raw_windows { self.rules.len() } else { 0 }];
+        // Long raw text: where the rules no keyword can place may match, found in one pass; the
+        // locator then decides for those rules instead of their keywords' positions.
+        let located = if raw_windows { pf.locator.locate(hay, hay_ascii) } else { None };
+        let located_spans = |r: usize| -> Option<&locate::Spans> {
+            located.as_ref().zip(pf.located.get(r).copied().flatten()).and_then(|(l, k)| l.get(k))
+        };
         // Raw rules: hits beyond which windows of `2 * reach` would cover a quarter of the text;
         // line windows are shorter, and are checked for coverage once made.
         let max_hits = |r: usize| {
@@ -737,7 +753,7 @@ impl Detectors {
                 for &r in &pf.pattern_rules[p] {
                     enabled[r] = true;
                     if raw_windows {
-                        if dense[r] {
+                        if dense[r] || located_spans(r).is_some() {
                             continue;
                         }
                         let (s, e) = (m.start(), m.end());
@@ -769,7 +785,19 @@ impl Detectors {
                 }
             }
         }
-        if let Some(set) = pf.always_set.get_for(hay_ascii) {
+        if let Some(spans) = &located {
+            // A located rule runs where the locator found a match, and only if it has no
+            // keyword or a keyword occurred: as it would over the whole text.
+            for (k, &r) in pf.locator.rules().iter().enumerate() {
+                let found = spans.get(k).is_some_and(|s| !s.is_empty());
+                enabled[r] = found && (enabled[r] || self.rules[r].spec.keywords.is_empty());
+            }
+            if let Some(set) = pf.rest_set.get_for(hay_ascii) {
+                for i in set.matches(hay).iter() {
+                    enabled[pf.rest[i]] = true;
+                }
+            }
+        } else if let Some(set) = pf.always_set.get_for(hay_ascii) {
             for i in set.matches(hay).iter() {
                 enabled[pf.always[i]] = true;
             }
@@ -809,20 +837,28 @@ impl Detectors {
                 continue;
             }
             if raw_windows {
-                let h = &hits[idx];
-                let rule = &self.rules[idx];
-                if h.is_empty() && !dense[idx] && context_spans.contains_key(&idx) {
-                    // Every keyword hit was away from the rule's context.
-                    continue;
-                }
-                let mut spans = if h.is_empty() || dense[idx] {
-                    vec![(0, hay.len())]
-                } else {
-                    reach_windows(hay, h, rule.reach(), rule.line_windows())
+                let spans = match located_spans(idx) {
+                    Some(locate::Spans::Windows(w)) => w.clone(),
+                    Some(locate::Spans::Whole) => vec![(0, hay.len())],
+                    None => {
+                        let h = &hits[idx];
+                        let rule = &self.rules[idx];
+                        if h.is_empty() && !dense[idx] && context_spans.contains_key(&idx) {
+                            // Every keyword hit was away from the rule's context.
+                            continue;
+                        }
+                        let spans = if h.is_empty() || dense[idx] {
+                            vec![(0, hay.len())]
+                        } else {
+                            reach_windows(hay, h, rule.reach(), rule.line_windows())
+                        };
+                        if spans.iter().map(|(a, b)| b - a).sum::<usize>() > hay.len() / 4 {
+                            vec![(0, hay.len())]
+                        } else {
+                            spans
+                        }
+                    }
                 };
-                if spans.iter().map(|(a, b)| b - a).sum::<usize>() > hay.len() / 4 {
-                    spans = vec![(0, hay.len())];
-                }
                 for (a, b) in spans {
                     // The twin decides look-around on the characters either side of the range too.
                     let lo = floor_char(hay, a.saturating_sub(1));
@@ -1364,7 +1400,41 @@ fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleErro
         )
     };
     let always_set = LazySet::new(always.iter().map(|&i| rules[i].spec.pattern.clone()).collect());
-    Ok(Prefilter { ac, pattern_rules, word_start, always, always_set })
+    let mut located = vec![None; rules.len()];
+    let mut members = Vec::new();
+    if target == Target::Raw {
+        for (i, r) in rules.iter().enumerate() {
+            if r.target != target || r.scorer.is_some() || r.spec.pattern.is_empty() {
+                continue;
+            }
+            // A one-character keyword (`:`, `-`, `(`) is on most lines of code and logs; with a
+            // bounded pattern the locator's windows are narrower than a hit's line. Unbounded
+            // patterns with keywords keep their keywords' windows.
+            let one_char = r.spec.keywords.iter().any(|k| k.chars().count() == 1);
+            if !(r.spec.keywords.is_empty() || one_char && r.regex.max_len().is_some()) {
+                continue;
+            }
+            let Ok(hir) = regex_syntax::Parser::new().parse(&r.spec.pattern) else { continue };
+            if hir.properties().look_set().contains_word_unicode() {
+                continue;
+            }
+            located[i] = Some(members.len());
+            members.push((i, r.spec.pattern.clone(), r.regex.max_len()));
+        }
+    }
+    let rest: Vec<usize> = always.iter().copied().filter(|&i| located[i].is_none()).collect();
+    let rest_set = LazySet::new(rest.iter().map(|&i| rules[i].spec.pattern.clone()).collect());
+    Ok(Prefilter {
+        ac,
+        pattern_rules,
+        word_start,
+        always,
+        always_set,
+        locator: locate::Locator::new(members),
+        located,
+        rest,
+        rest_set,
+    })
 }
 
 #[cfg(test)]
@@ -1633,6 +1703,10 @@ negative_examples = ["12"]
                 assert!(win.contains(m), "{}: keyword-less rule lost a match", r.id());
                 continue;
             }
+            if d.prefilter[Target::Raw as usize].located[m.rule].is_some() {
+                assert!(win.contains(m), "{}: located rule lost a match at {}..{}", r.id(), m.start, m.end);
+                continue;
+            }
             // Where the whole match (not just its value) starts.
             let (re, group) = r.regex.get_for(text.is_ascii()).expect("compiles");
             let ws = re
@@ -1654,7 +1728,7 @@ negative_examples = ["12"]
         }
     }
 
-    /// Filler lines of the shapes that stress windowing: prose, code, log, base64.
+    /// Filler lines of the shapes that stress windowing: prose, code, log, base64, non-ASCII.
     fn filler(seed: u64, bytes: usize) -> String {
         let mut x = seed | 1;
         let mut s = String::new();
@@ -1664,8 +1738,10 @@ negative_examples = ["12"]
             x ^= x >> 7;
             x ^= x << 17;
             let tok: String = (0..16).map(|i| b62[((x >> (i * 3)) % 62) as usize] as char).collect();
-            match x % 4 {
+            match x % 5 {
                 0 => s.push_str("The board approved the budget and staff moved the books to the east wing.\n"),
+                // Non-ASCII text is searched with the Unicode patterns (and locator) as written.
+                4 => s.push_str("Die Größe des Büros: 12 m² — naïve café, 東京 ١٢٣٤٥٦٧٨٩٠١٢٣\n"),
                 1 => {
                     s.push_str(&format!("fn handler(req: Request) -> Response {{ let id = req.param(\"{tok}\"); }}\n"))
                 }
@@ -1742,6 +1818,30 @@ negative_examples = ["12"]
             }
             text.push_str(&filler(6, RAW_WINDOW_MIN / 2));
             assert_windowing_agrees(d, &text);
+        }
+    }
+
+    #[test]
+    fn locator_holds_the_rules_keywords_cannot_place_and_searches_any_text() {
+        let d = shared_detectors();
+        let pf = &d.prefilter[Target::Raw as usize];
+        let ids: Vec<&str> = pf.locator.rules().iter().map(|&r| d.rule(r).id()).collect();
+        for id in ["pii.card.number", "pii.net.ipv6", "pii.net.mac", "pii.us.ssn", "pii.phone.us_formatted"] {
+            assert!(ids.contains(&id), "{id} is not located");
+        }
+        // Keywords of more than one character place a rule well enough.
+        assert!(!ids.contains(&"secret.aws.access_key_id"));
+        let card = ids.iter().position(|&id| id == "pii.card.number").expect("located");
+        for text in [filler(3, RAW_WINDOW_MIN), format!("{}Größe", filler(4, RAW_WINDOW_MIN))] {
+            let text = format!("{text}\ncard 4111 1111 1111 1111 on file\n{}", filler(5, 4096));
+            let spans = pf.locator.locate(&text, text.is_ascii()).expect("the DFA searches");
+            assert_eq!(spans.len(), ids.len());
+            let at = text.find("4111").expect("planted");
+            assert!(
+                matches!(&spans[card], locate::Spans::Windows(w) if w.iter().any(|&(s, e)| s < at && at < e)),
+                "card number not located: {:?}",
+                spans[card]
+            );
         }
     }
 
