@@ -167,12 +167,18 @@ struct Shape {
     /// one-character delimiters such as `(?:^|[^0-9])` around a value). Such a match lies
     /// within the line of any part of it, newlines either side included.
     line_local: bool,
+    /// Uses a Unicode word boundary, which a lazy DFA can only search in ASCII text.
+    unicode_word: bool,
 }
 
 impl Shape {
     fn of(pattern: &str) -> Shape {
         let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else { return Shape::default() };
-        Shape { max_len: hir.properties().maximum_len(), line_local: line_local(&hir) }
+        Shape {
+            max_len: hir.properties().maximum_len(),
+            line_local: line_local(&hir),
+            unicode_word: hir.properties().look_set().contains_word_unicode(),
+        }
     }
 }
 
@@ -1411,15 +1417,12 @@ fn build_prefilter(rules: &[Rule], target: Target) -> Result<Prefilter, RuleErro
             // bounded pattern the locator's windows are narrower than a hit's line. Unbounded
             // patterns with keywords keep their keywords' windows.
             let one_char = r.spec.keywords.iter().any(|k| k.chars().count() == 1);
-            if !(r.spec.keywords.is_empty() || one_char && r.regex.max_len().is_some()) {
-                continue;
-            }
-            let Ok(hir) = regex_syntax::Parser::new().parse(&r.spec.pattern) else { continue };
-            if hir.properties().look_set().contains_word_unicode() {
+            let shape = r.regex.shape();
+            if !(r.spec.keywords.is_empty() || one_char && shape.max_len.is_some()) || shape.unicode_word {
                 continue;
             }
             located[i] = Some(members.len());
-            members.push((i, r.spec.pattern.clone(), r.regex.max_len()));
+            members.push((i, r.spec.pattern.clone(), shape.max_len));
         }
     }
     let rest: Vec<usize> = always.iter().copied().filter(|&i| located[i].is_none()).collect();
@@ -1853,6 +1856,9 @@ negative_examples = ["12"]
     #[test]
     fn line_local_patterns_and_near_spans() {
         let local = |p: &str| Shape::of(p).line_local;
+        // Unicode word boundaries keep a rule out of the locator's DFA; ASCII ones do not.
+        assert!(Shape::of(r"\bkey\b").unicode_word);
+        assert!(!Shape::of(r"(?-u:\b)key(?:\W|$)").unicode_word);
         assert!(local(r"(?:^|\D)(?P<value>\d{9})(?:\D|$)"));
         assert!(local(r"(?im)^[ \t]*key[ \t]*=[ \t]*(?P<value>[^\s]{8,})$"));
         assert!(!local(r"key\s+value"));
