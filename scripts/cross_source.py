@@ -15,6 +15,8 @@ figures is optimistic; the scorer part is a true leave-one-source-out figure.
 
 Usage: cross_source.py DEV.jsonl [--ragsan target/release/ragsan] [--detectors detectors]
                        [--gen DIR]  (also score the generated test split, see gen_inject_eval.py)
+                       [--negatives ... --doc-refs GLOB]  (the shipped scorer's recipe, see
+                       detectors/injection/scorer.toml)
 """
 import argparse, json, os, re, shutil, subprocess, sys, tempfile
 
@@ -76,7 +78,10 @@ def main():
     ap.add_argument("--detectors", default="detectors")
     ap.add_argument("--gen", help="directory with the generated test.jsonl to score as well")
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--negatives", nargs="*", default=[], help="as train_scorer.py (the shipped recipe)")
+    ap.add_argument("--doc-refs", default="", help="as train_scorer.py (the shipped recipe)")
     a = ap.parse_args()
+    T.load_negatives(a.negatives)
     rows = [json.loads(l) for l in open(a.dev, encoding="utf-8") if l.strip()]
     rng = T.random.Random(T.SEED)
     rng.shuffle(rows)
@@ -99,7 +104,7 @@ def main():
             te = [r["text"] for r in rows if r["label"] == "injection" and T.source_group(r["source"]) == g]
             pos, neg = T.build(tr, rng)
             w, b = T.train(pos, neg)
-            th = T.threshold_at(w, b, cal_texts)
+            th = T.calibrated_threshold(w, b, cal_texts, a.doc_refs)
             set_scorer(det, w, b, th)
             neg_res = run_detect(a.ragsan, det, cal_texts)
             if g == "(none)":

@@ -13,8 +13,10 @@ only. Score = sigmoid(bias + sum of weights of distinct buckets). A document's s
 over its sentence windows.
 
 Usage: train_scorer.py DEV.jsonl [--out detectors/injection] [--cross-source]
+                       [--negatives OURS.jsonl ...] [--doc-refs 'GLOB']
+The shipped scorer's command is in detectors/injection/scorer.toml.
 """
-import argparse, json, random, re, struct, sys, unicodedata
+import argparse, glob, json, random, re, struct, sys, unicodedata
 import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
@@ -26,6 +28,11 @@ except ImportError:  # the generator lives next to this script; train without it
     GEN = None
 
 SEED = 20261122
+# Benign rows of `--negatives` files (set in main).
+EXTRA_NEGATIVE_ROWS = []
+NEG_WEIGHT = 1
+# Share of benign reference documents allowed over the threshold (`--doc-refs`).
+DOC_FPR = 0.04
 DIM = 1 << 17
 MAX_TOKENS = 64
 AI = {"ai", "llm", "llms", "assistant", "chatbot", "model", "gpt", "chatgpt", "bot", "agent", "summarizer",
@@ -196,6 +203,11 @@ def build(rows, rng):
         neg.extend(norm(x) for x in sorted(set(gn)) for _ in range(3))
     for _ in range(3000):
         neg.extend(norm(s) for s in benign_doc())
+    # Hard benign documents of our own hand-written probe sets (procedures for people, AI
+    # product docs, security articles, trigger words), when given: negatives only, since an
+    # injected probe row is mostly benign host text around one planted sentence.
+    for r in EXTRA_NEGATIVE_ROWS:
+        neg.extend(sentences(r["text"]) * NEG_WEIGHT)
     return pos, neg
 
 
@@ -230,6 +242,30 @@ def threshold_at(w, b, benign_texts, fpr=0.01):
     return float(scores[k]) + 1e-4 if scores else 0.0
 
 
+def calibrated_threshold(w, b, cal_texts, doc_refs="", verbose=False):
+    """The shipped threshold: <= 1% FPR on the benign calibration rows and, with `doc_refs` (a
+    glob of benign real-document texts), never below the point where DOC_FPR of those fire. Long
+    documents have hundreds of sentence windows and score their best one, so a threshold fitted to
+    short rows alone flags manuals full of imperatives to people."""
+    th = threshold_at(w, b, cal_texts)
+    if doc_refs:
+        docs = [open(p, encoding="utf-8", errors="replace").read() for p in sorted(glob.glob(doc_refs))]
+        th_docs = threshold_at(w, b, docs, fpr=DOC_FPR)
+        if verbose:
+            print(f"threshold at 1% FPR on dev rows {th:.4f}; at {DOC_FPR:.0%} of {len(docs)} reference "
+                  f"documents {th_docs:.4f}")
+        th = max(th, th_docs)
+    return th
+
+
+def load_negatives(paths):
+    """Benign rows of our own labeled JSONL files (`--negatives`), as extra training negatives."""
+    EXTRA_NEGATIVE_ROWS.clear()
+    for path in paths:
+        EXTRA_NEGATIVE_ROWS.extend(r for r in (json.loads(l) for l in open(path, encoding="utf-8") if l.strip())
+                                   if r["label"] == "benign")
+
+
 def planted_docs(n):
     """Held-out synthetic evaluation: one instruction planted among benign lines."""
     docs = []
@@ -245,7 +281,12 @@ def main():
     ap.add_argument("dev")
     ap.add_argument("--out", default="detectors/injection")
     ap.add_argument("--cross-source", action="store_true")
+    ap.add_argument("--negatives", nargs="*", default=[],
+                    help="JSONL files of our own labeled rows whose benign rows become extra negatives")
+    ap.add_argument("--doc-refs", default="",
+                    help="glob of benign real-document texts (e.g. the corpus reference texts) that bound the threshold")
     a = ap.parse_args()
+    load_negatives(a.negatives)
     rows = [json.loads(l) for l in open(a.dev, encoding="utf-8") if l.strip()]
     rng = random.Random(SEED)
     rng.shuffle(rows)
@@ -262,13 +303,13 @@ def main():
             te = [r for r in rows if r["label"] == "injection" and source_group(r["source"]) == g]
             pos, neg = build(tr, rng)
             w, b = train(pos, neg)
-            th = threshold_at(w, b, [r["text"] for r in cal])
+            th = calibrated_threshold(w, b, [r["text"] for r in cal], a.doc_refs)
             rec = sum(doc_score(w, b, r["text"]) >= th for r in te) / max(1, len(te))
             print(f"cross-source: held out {g:14s} n={len(te):5d} recall@1%FPR={rec:.3f}", flush=True)
 
     pos, neg = build(train_rows, rng)
     w, b = train(pos, neg)
-    th = threshold_at(w, b, [r["text"] for r in cal])
+    th = calibrated_threshold(w, b, [r["text"] for r in cal], a.doc_refs, verbose=True)
     fpr = sum(doc_score(w, b, r["text"]) >= th for r in cal) / len(cal)
     R.seed(SEED + 1)  # evaluation documents drawn apart from the training draw
     planted = planted_docs(500)
