@@ -30,7 +30,6 @@ except ImportError:  # the generator lives next to this script; train without it
 SEED = 20261122
 # Benign rows of `--negatives` files (set in main).
 EXTRA_NEGATIVE_ROWS = []
-NEG_WEIGHT = 1
 # Share of benign reference documents allowed over the threshold (`--doc-refs`).
 DOC_FPR = 0.04
 DIM = 1 << 17
@@ -207,7 +206,7 @@ def build(rows, rng):
     # product docs, security articles, trigger words), when given: negatives only, since an
     # injected probe row is mostly benign host text around one planted sentence.
     for r in EXTRA_NEGATIVE_ROWS:
-        neg.extend(sentences(r["text"]) * NEG_WEIGHT)
+        neg.extend(sentences(r["text"]))
     return pos, neg
 
 
