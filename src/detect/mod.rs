@@ -843,9 +843,11 @@ impl Detectors {
                 continue;
             }
             if raw_windows {
-                let spans = match located_spans(idx) {
-                    Some(locate::Spans::Windows(w)) => w.clone(),
-                    Some(locate::Spans::Whole) => vec![(0, hay.len())],
+                // The locator's windows are borrowed, not copied, per rule.
+                let whole = || std::borrow::Cow::Owned(vec![(0, hay.len())]);
+                let spans: std::borrow::Cow<[(usize, usize)]> = match located_spans(idx) {
+                    Some(locate::Spans::Windows(w)) => std::borrow::Cow::Borrowed(w.as_slice()),
+                    Some(locate::Spans::Whole) => whole(),
                     None => {
                         let h = &hits[idx];
                         let rule = &self.rules[idx];
@@ -853,19 +855,19 @@ impl Detectors {
                             // Every keyword hit was away from the rule's context.
                             continue;
                         }
-                        let spans = if h.is_empty() || dense[idx] {
-                            vec![(0, hay.len())]
+                        if h.is_empty() || dense[idx] {
+                            whole()
                         } else {
-                            reach_windows(hay, h, rule.reach(), rule.line_windows())
-                        };
-                        if spans.iter().map(|(a, b)| b - a).sum::<usize>() > hay.len() / 4 {
-                            vec![(0, hay.len())]
-                        } else {
-                            spans
+                            let spans = reach_windows(hay, h, rule.reach(), rule.line_windows());
+                            if spans.iter().map(|(a, b)| b - a).sum::<usize>() > hay.len() / 4 {
+                                whole()
+                            } else {
+                                std::borrow::Cow::Owned(spans)
+                            }
                         }
                     }
                 };
-                for (a, b) in spans {
+                for &(a, b) in spans.iter() {
                     // The twin decides look-around on the characters either side of the range too.
                     let lo = floor_char(hay, a.saturating_sub(1));
                     let hi = ceil_char(hay, (b + 1).min(hay.len()));
