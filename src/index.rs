@@ -79,7 +79,8 @@ pub fn chunk_id(source_path: &str, chunk: &Chunk) -> String {
 }
 
 /// Chunks read from a segment's doc store before they are handed to the pool.
-const SCAN_BATCH: usize = 256;
+/// Documents per read task of [`IndexReaderHandle::scan_chunks`].
+const SCAN_RANGE: u32 = 1024;
 
 /// The single writer.
 pub struct IndexSink {
@@ -330,55 +331,96 @@ impl IndexReaderHandle {
         Ok(self.scan_chunks(|c| Some(c.clone()))?.0)
     }
 
-    /// Calls `f` on every live chunk and keeps what it returns, with the set of source paths
-    /// that have chunks. A re-scan runs new rules over every stored chunk: holding the whole
-    /// index's text for that would make its memory grow with the knowledge base. Here each
-    /// segment is read sequentially through its doc store (no per-document block lookups), in
-    /// batches of [`SCAN_BATCH`] whose `f` calls are spread over the pool, so at most a batch
-    /// per segment is in memory and an idle core takes part of a long segment's work.
+    /// Calls `f` on every live chunk and keeps what it returns (in index order), with the set of
+    /// source paths that have chunks (see [`IndexReaderHandle::scan_chunks_where`]).
     pub fn scan_chunks<T: Send>(
         &self,
         f: impl Fn(&ChunkText) -> Option<T> + Sync,
     ) -> Result<(Vec<T>, std::collections::BTreeSet<String>)> {
+        Ok((self.scan_chunks_where(|_| true, f)?, self.source_paths()?))
+    }
+
+    /// Calls `f` on every live chunk whose stored bytes pass `pre`, and keeps what it returns (in
+    /// index order). `pre` sees the document's stored form, which holds its text verbatim among
+    /// the other fields: a re-scan's new rules are mostly keyword-gated, so a keyword search of
+    /// the bytes rules out most chunks before any is decoded (decoding is most of the cost).
+    ///
+    /// A re-scan runs new rules over every stored chunk: holding the whole index's text for
+    /// that would make its memory grow with the knowledge base, so each task holds one chunk at
+    /// a time. Segments are cut into ranges of [`SCAN_RANGE`] documents, each read through its
+    /// own one-block cache, so a large segment does not leave a core idle while it is read alone.
+    pub fn scan_chunks_where<T: Send>(
+        &self,
+        pre: impl Fn(&[u8]) -> bool + Sync,
+        f: impl Fn(&ChunkText) -> Option<T> + Sync,
+    ) -> Result<Vec<T>> {
         use rayon::prelude::*;
         let searcher = self.reader.searcher();
-        type Seg<T> = Result<(Vec<T>, Vec<String>)>;
-        let per_segment: Vec<Seg<T>> = searcher
+        let tasks: Vec<(&tantivy::SegmentReader, std::ops::Range<u32>)> = searcher
             .segment_readers()
+            .iter()
+            .flat_map(|seg| {
+                (0..seg.max_doc())
+                    .step_by(SCAN_RANGE as usize)
+                    .map(move |lo| (seg, lo..lo.saturating_add(SCAN_RANGE).min(seg.max_doc())))
+            })
+            .collect();
+        let parts: Vec<Result<Vec<T>>> = tasks
             .par_iter()
-            .map(|seg| {
+            .map(|(seg, range)| {
                 let store = seg.get_store_reader(1)?;
+                let alive = seg.alive_bitset();
                 let mut kept = Vec::new();
-                // A source's chunks are added together, so they sit next to each other.
-                let mut paths: Vec<String> = Vec::new();
-                let mut batch: Vec<ChunkText> = Vec::with_capacity(SCAN_BATCH);
-                let mut docs = store.iter::<ChunkTextDoc>(seg.alive_bitset());
-                loop {
-                    batch.clear();
-                    for d in docs.by_ref().take(SCAN_BATCH) {
-                        batch.push(d?.0);
+                for id in range.clone() {
+                    if alive.is_some_and(|a| !a.is_alive(id)) || !pre(store.get_document_bytes(id)?.as_slice()) {
+                        continue;
                     }
-                    if batch.is_empty() {
-                        break;
-                    }
-                    for c in &batch {
-                        if paths.last() != Some(&c.source_path) {
-                            paths.push(c.source_path.clone());
-                        }
-                    }
-                    kept.par_extend(batch.par_iter().filter_map(&f));
+                    // The block is in the reader's cache: this decodes, it does not re-read.
+                    let ChunkTextDoc(c) = store.get(id)?;
+                    kept.extend(f(&c));
                 }
-                Ok((kept, paths))
+                Ok(kept)
             })
             .collect();
         let mut all = Vec::new();
-        let mut paths = std::collections::BTreeSet::new();
-        for seg in per_segment {
-            let (kept, p) = seg?;
-            all.extend(kept);
-            paths.extend(p);
+        for part in parts {
+            all.extend(part?);
         }
-        Ok((all, paths))
+        Ok(all)
+    }
+
+    /// Source paths with at least one live chunk, from the `source_path` term dictionary: no
+    /// stored document is read, so a re-scan with no rule to run over stored text does not pay
+    /// for reading the whole index to find chunks the ledger does not know.
+    pub fn source_paths(&self) -> Result<std::collections::BTreeSet<String>> {
+        use tantivy::{DocSet, TERMINATED};
+        let searcher = self.reader.searcher();
+        let mut paths = std::collections::BTreeSet::new();
+        for seg in searcher.segment_readers() {
+            let inverted = seg.inverted_index(self.f.source_path)?;
+            let alive = seg.alive_bitset();
+            let mut terms = inverted.terms().stream()?;
+            while terms.advance() {
+                // Deleted chunks keep their terms until a merge: a path counts only with a
+                // live chunk.
+                let live = match alive {
+                    None => true,
+                    Some(a) => {
+                        let mut postings = inverted
+                            .read_postings_from_terminfo(terms.value(), tantivy::schema::IndexRecordOption::Basic)?;
+                        let mut doc = postings.doc();
+                        while doc != TERMINATED && !a.is_alive(doc) {
+                            doc = postings.advance();
+                        }
+                        doc != TERMINATED
+                    }
+                };
+                if live {
+                    paths.insert(String::from_utf8_lossy(terms.key()).into_owned());
+                }
+            }
+        }
+        Ok(paths)
     }
 
     /// Payload of the last commit (the ruleset manifest).
@@ -451,7 +493,7 @@ mod tests {
         assert!(!lean.iter().any(|c| c.text == "beta"));
     }
 
-    /// More chunks than one read batch, over several sources and two segments: every live
+    /// More chunks than one read range, over several sources and two segments: every live
     /// chunk reaches `f` once, what it keeps comes back, and the path set names every source
     /// with chunks (and no source whose chunks were all deleted).
     #[test]
@@ -459,10 +501,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let prov = prov();
         let mut sink = IndexSink::open(dir.path()).unwrap();
-        let n = SCAN_BATCH * 2 + 7;
+        let n = SCAN_RANGE as usize * 2 + 7;
         let texts: Vec<String> = (0..n).map(|i| format!("chunk {i}")).collect();
         let chunks: Vec<Chunk> = texts.iter().enumerate().map(|(i, t)| chunk(i as u32, t)).collect();
-        let (first, rest) = chunks.split_at(SCAN_BATCH + 3);
+        let (first, rest) = chunks.split_at(SCAN_RANGE as usize + 3);
         sink.replace_source("a.txt", Some(DocKind::Text), VerdictKind::Clean, first, &prov, 0).unwrap();
         sink.replace_source("gone.txt", Some(DocKind::Text), VerdictKind::Clean, &chunks[..2], &prov, 0).unwrap();
         sink.commit("{}").unwrap();
@@ -485,11 +527,29 @@ mod tests {
             .iter()
             .enumerate()
             .filter(|(_, t)| t.ends_with('7'))
-            .map(|(i, t)| (if i < SCAN_BATCH + 3 { "a.txt" } else { "b.txt" }.to_string(), t.clone()))
+            .map(|(i, t)| (if i < SCAN_RANGE as usize + 3 { "a.txt" } else { "b.txt" }.to_string(), t.clone()))
             .collect();
         want.sort();
         assert_eq!(kept, want);
-        assert_eq!(paths.into_iter().collect::<Vec<_>>(), ["a.txt", "b.txt"]);
+        assert_eq!(paths.iter().collect::<Vec<_>>(), ["a.txt", "b.txt"]);
+        // The term dictionary still holds gone.txt (deleted, not merged away); it has no live chunk.
+        assert_eq!(r.source_paths().unwrap(), paths);
+        // The byte filter sees each live document's stored form, holding its text; only those
+        // it passes are decoded and reach `f`.
+        let passed = std::sync::atomic::AtomicUsize::new(0);
+        let mut ones = r
+            .scan_chunks_where(
+                |b| b.windows(7).any(|w| w == b"chunk 1"),
+                |c| {
+                    passed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    c.text.ends_with('7').then(|| (c.source_path.clone(), c.text.clone()))
+                },
+            )
+            .unwrap();
+        ones.sort();
+        want.retain(|(_, t)| t.starts_with("chunk 1"));
+        assert_eq!(ones, want);
+        assert_eq!(passed.into_inner(), texts.iter().filter(|t| t.starts_with("chunk 1")).count());
     }
 
     /// A writer killed after writing a delete bitset but before its commit: the next writer

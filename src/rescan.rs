@@ -282,25 +282,37 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     // Only unchanged sources judged under an older ruleset need their chunks checked.
     let check: HashMap<&str, &Detectors> =
         unchanged.iter().filter_map(|u| Some((u.rec.path.as_str(), subsets.get(u.rec.ruleset.as_str())?))).collect();
-    let checked = std::sync::atomic::AtomicU64::new(0);
     let reader = IndexReaderHandle::open(&dirs.index()).ok();
+    // A chunk none of the subsets' keywords occurs in cannot match: most are never decoded.
+    let may_match = |bytes: &[u8]| subsets.values().any(|d| d.may_match_in(bytes));
     let (pulled, index_paths) = match &reader {
-        Some(r) => r.scan_chunks(|c| {
-            let subset = check.get(c.source_path.as_str())?;
-            checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let m = subset.scan(&c.text);
-            if m.is_empty() {
-                return None;
-            }
-            let mut rules: Vec<String> = m.iter().map(|m| subset.rule(m.rule).spec.id.clone()).collect();
-            rules.sort();
-            rules.dedup();
-            Some(Pulled { chunk_id: c.chunk_id.clone(), source_path: c.source_path.clone(), rules })
-        })?,
+        Some(r) => {
+            let pulled = if check.is_empty() {
+                Vec::new()
+            } else {
+                r.scan_chunks_where(may_match, |c| {
+                    let subset = check.get(c.source_path.as_str())?;
+                    let m = subset.scan(&c.text);
+                    if m.is_empty() {
+                        return None;
+                    }
+                    let mut rules: Vec<String> = m.iter().map(|m| subset.rule(m.rule).spec.id.clone()).collect();
+                    rules.sort();
+                    rules.dedup();
+                    Some(Pulled { chunk_id: c.chunk_id.clone(), source_path: c.source_path.clone(), rules })
+                })?
+            };
+            (pulled, r.source_paths()?)
+        }
         None => Default::default(),
     };
     rep.pulled = pulled;
-    rep.chunks_checked = checked.into_inner();
+    // Every chunk of a checked source was checked, by keyword or by its rules.
+    rep.chunks_checked = unchanged
+        .iter()
+        .filter(|u| check.contains_key(u.rec.path.as_str()))
+        .map(|u| u.rec.chunk_ids.len() as u64)
+        .sum();
     drop(check);
     drop(subsets);
     let pulled_paths: HashSet<&str> = rep.pulled.iter().map(|h| h.source_path.as_str()).collect();
@@ -335,14 +347,22 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     rep.removed_sources = removed.clone();
     let mut put: Vec<SourceRecord> = Vec::new();
     let items: Vec<(String, Why)> = queue.into_iter().collect();
-    for batch in items.chunks(64) {
-        if crate::interrupt::requested() {
-            rep.summary.interrupted = true;
-            break;
-        }
-        let outcomes: Vec<(Why, Outcome)> =
-            batch.par_iter().map(|(p, why)| (*why, engine.process_path(Path::new(p)))).collect();
-        for (why, mut o) in outcomes {
+    // Judged in parallel and streamed to this thread, the one writer, as they finish: the
+    // index writer's own thread then indexes one source while the pool judges the next,
+    // instead of the whole queue's indexing waiting for the commit. Bounded, so memory holds
+    // a few outcomes whatever the queue's length.
+    let (tx, rx) = crossbeam_channel::bounded::<(Why, Outcome)>(rayon::current_num_threads() * 2);
+    std::thread::scope(|s| -> Result<()> {
+        s.spawn(move || {
+            // Stops judging once the writer is gone (it failed) or a stop is asked for.
+            let _ = items.par_iter().try_for_each_with(tx, |tx, (p, why)| {
+                if crate::interrupt::requested() {
+                    return Err(());
+                }
+                tx.send((*why, engine.process_path(Path::new(p)))).map_err(|_| ())
+            });
+        });
+        for (why, mut o) in rx {
             rep.extracted += 1;
             let prov = o.provenance();
             let path = o.report.path.clone();
@@ -374,7 +394,14 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
             rep.summary.add(&o.report);
             rep.reports.push(o.report);
         }
-    }
+        Ok(())
+    })?;
+    rep.summary.interrupted |= crate::interrupt::requested();
+    // Completion order is the pool's; the report's is the paths'.
+    rep.new_sources.sort();
+    rep.changed_sources.sort();
+    rep.rejudged.sort_by(|a, b| a.path.cmp(&b.path));
+    rep.reports.sort_by(|a, b| a.path.cmp(&b.path));
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, "rescan: queue processed");
     // Unchanged sources passed the new rules: they now stand under the current ruleset. Where
     // every source judged by an old ruleset was in scope, one vouch says so instead of a

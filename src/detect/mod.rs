@@ -445,6 +445,9 @@ pub struct Detectors {
     /// Keyword automata per target, and for each automaton pattern the rules it enables.
     prefilter: [Prefilter; 2],
     digest: String,
+    /// Every rule runs on the raw text and only where one of its keywords occurs (see
+    /// [`Detectors::may_match_in`]).
+    raw_keywords_only: bool,
 }
 
 #[derive(Debug)]
@@ -608,7 +611,9 @@ impl Detectors {
             h.update(b"\n");
         }
         let digest = hex::encode(h.finalize());
-        Ok(Detectors { rules, prefilter, digest })
+        let raw_keywords_only = prefilter[Target::Raw as usize].always.is_empty()
+            && rules.iter().all(|r| r.target == Target::Raw && r.scorer.is_none());
+        Ok(Detectors { rules, prefilter, digest, raw_keywords_only })
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -629,6 +634,19 @@ impl Detectors {
     pub fn subset(&self, ids: &std::collections::HashSet<String>) -> Result<Self, RuleError> {
         let rules = self.rules.iter().filter(|r| ids.contains(&r.spec.id)).cloned().collect::<Vec<_>>();
         Self::from_rules(rules)
+    }
+
+    /// Whether any rule could match a text held verbatim somewhere in `bytes` (a stored index
+    /// document: its text among its other fields). False only when every rule is gated by
+    /// keywords on the raw text and none occurs in `bytes`, which is exactly when a scan of the
+    /// text would enable no rule: a re-scan's few new rules rule out most stored chunks this
+    /// way without decoding them. Normalised-text rules (whose keywords normalisation and
+    /// decoding can produce) and rules without keywords always answer true.
+    pub fn may_match_in(&self, bytes: &[u8]) -> bool {
+        if !self.raw_keywords_only {
+            return true;
+        }
+        self.prefilter[Target::Raw as usize].ac.as_ref().is_some_and(|ac| ac.is_match(bytes))
     }
 
     /// Short form of the digest for display.
@@ -1628,6 +1646,38 @@ negative_examples = ["12"]
         assert!(bad("pattern = '('\nexamples=[\"a\"]\nnegative_examples=[\"b\"]"));
         assert!(bad("pattern = 'a'\nexamples=[]\nnegative_examples=[\"b\"]"));
         assert!(bad("pattern = 'a'\nvalidator = \"nope\"\nexamples=[\"a\"]\nnegative_examples=[\"b\"]"));
+    }
+
+    /// `may_match_in` may only say "no" where a scan would find nothing: for every raw secret
+    /// rule alone, on its own examples and negatives (as text, and inside surrounding bytes
+    /// like a stored document's other fields), a "no" comes with an empty scan, and a rule's
+    /// examples, which match, always get a "yes". Subsets with a normalised rule or a rule
+    /// without keywords always say "yes".
+    #[test]
+    fn may_match_in_rules_out_only_texts_a_scan_finds_nothing_in() {
+        let all = Detectors::embedded().unwrap();
+        let mut keyword_only = 0;
+        for r in all.rules() {
+            let one = all.subset(&std::iter::once(r.spec.id.clone()).collect()).unwrap();
+            let gated = r.target == Target::Raw && r.scorer.is_none() && !r.spec.keywords.is_empty();
+            keyword_only += usize::from(gated);
+            for t in r.spec.examples.iter().chain(&r.spec.negative_examples) {
+                let stored = format!("\u{1}chunk-id\u{2}{t}\u{3}sha256");
+                for bytes in [t.as_bytes(), stored.as_bytes()] {
+                    if !one.may_match_in(bytes) {
+                        assert!(gated, "{}: ungated rule ruled out {t:?}", r.spec.id);
+                        assert!(one.scan(t).is_empty(), "{}: ruled out {t:?}, which it matches", r.spec.id);
+                    }
+                }
+            }
+            if !gated {
+                assert!(one.may_match_in(b""), "{}: not keyword-gated, must always answer yes", r.spec.id);
+            }
+        }
+        assert!(keyword_only > 100, "most secret and PII rules are keyword-gated ({keyword_only})");
+        let gated: std::collections::HashSet<String> = ["secret.aws.access_key_id".to_string()].into();
+        let aws = all.subset(&gated).unwrap();
+        assert!(!aws.may_match_in(b"quarterly plan budget hiring"));
     }
 
     #[test]
