@@ -78,7 +78,6 @@ pub fn chunk_id(source_path: &str, chunk: &Chunk) -> String {
     s
 }
 
-/// Chunks read from a segment's doc store before they are handed to the pool.
 /// Documents per read task of [`IndexReaderHandle::scan_chunks`].
 const SCAN_RANGE: u32 = 1024;
 
