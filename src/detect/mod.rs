@@ -448,6 +448,8 @@ pub struct Detectors {
     /// Every rule runs on the raw text and only where one of its keywords occurs (see
     /// [`Detectors::may_match_in`]).
     raw_keywords_only: bool,
+    /// The shared fragments the rules were expanded with, kept for `rules check`.
+    frames: Vec<rules::FrameSpec>,
 }
 
 #[derive(Debug)]
@@ -543,7 +545,7 @@ impl Detectors {
     fn load(files: Vec<(String, String)>, models: Vec<(String, Vec<u8>)>, syntax: Syntax) -> Result<Self, RuleError> {
         use rayon::prelude::*;
         // Per file: `None` for a folder that holds no rule kind, else its parsed rules.
-        type Parsed = Option<Result<(FindingKind, Syntax, Vec<RuleSpec>), RuleError>>;
+        type Parsed = Option<Result<(FindingKind, Syntax, rules::PackFile), RuleError>>;
         let parsed: Vec<Parsed> = files
             .par_iter()
             .map(|(name, text)| {
@@ -565,15 +567,30 @@ impl Detectors {
                 Some(specs.map(|specs| (kind, syntax, specs)))
             })
             .collect();
+        // Frames are shared across packs (a user's rule file may use the embedded ones), so all
+        // are collected before any rule is expanded.
+        let mut frames: std::collections::HashMap<String, String> = Default::default();
+        let mut frame_specs: Vec<rules::FrameSpec> = Vec::new();
+        for (_, _, pack) in parsed.iter().flatten().flatten() {
+            for f in &pack.frame {
+                if frames.insert(f.name.clone(), f.pattern.clone()).is_some() {
+                    return Err(RuleError::Duplicate(format!("frame {}", f.name)));
+                }
+                frame_specs.push(f.clone());
+            }
+        }
         let mut pending = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for ((name, _), p) in files.iter().zip(parsed) {
             let Some(p) = p else { continue };
-            let (kind, syntax, specs) = p?;
+            let (kind, syntax, pack) = p?;
             let dir = name.split('/').next().unwrap_or("");
-            for spec in specs {
+            for mut spec in pack.rule {
                 if !seen.insert(spec.id.clone()) {
                     return Err(RuleError::Duplicate(spec.id));
+                }
+                if let Some(sup) = spec.suppress_before.as_deref().filter(|s| s.contains("{{")) {
+                    spec.suppress_before = Some(rules::expand_frames(&spec.id, sup, &frames)?);
                 }
                 let model = match &spec.model {
                     Some(m) => {
@@ -594,7 +611,9 @@ impl Detectors {
             .map(|(spec, kind, name, model, syntax)| compile_rule(spec, kind, name, model, syntax))
             .collect();
         let rules = compiled.into_iter().collect::<Result<Vec<Rule>, RuleError>>()?;
-        Self::from_rules(rules)
+        let mut d = Self::from_rules(rules)?;
+        d.frames = frame_specs;
+        Ok(d)
     }
 
     fn from_rules(rules: Vec<Rule>) -> Result<Self, RuleError> {
@@ -613,7 +632,7 @@ impl Detectors {
         let digest = hex::encode(h.finalize());
         let raw_keywords_only = prefilter[Target::Raw as usize].always.is_empty()
             && rules.iter().all(|r| r.target == Target::Raw && r.scorer.is_none());
-        Ok(Detectors { rules, prefilter, digest, raw_keywords_only })
+        Ok(Detectors { rules, prefilter, digest, raw_keywords_only, frames: Vec::new() })
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -647,6 +666,31 @@ impl Detectors {
             return true;
         }
         self.prefilter[Target::Raw as usize].ac.as_ref().is_some_and(|ac| ac.is_match(bytes))
+    }
+
+    /// Failures of the frames' own examples: each `suppresses` text must match its frame (as the
+    /// text before a match is checked) and no `keeps` text may.
+    pub fn frame_failures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in &self.frames {
+            let re = LazyRegex::new(&f.pattern);
+            for (want, texts) in [(true, &f.suppresses), (false, &f.keeps)] {
+                for (i, t) in texts.iter().enumerate() {
+                    match re.regex_for(t) {
+                        None => out.push(format!("frame {}: pattern does not compile", f.name)),
+                        Some(r) if r.is_match(t) != want => out.push(format!(
+                            "frame {}: {} #{} {}",
+                            f.name,
+                            if want { "suppresses" } else { "keeps" },
+                            i + 1,
+                            if want { "is not recognised" } else { "is recognised" }
+                        )),
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Short form of the digest for display.
@@ -1678,6 +1722,45 @@ negative_examples = ["12"]
         let gated: std::collections::HashSet<String> = ["secret.aws.access_key_id".to_string()].into();
         let aws = all.subset(&gated).unwrap();
         assert!(!aws.may_match_in(b"quarterly plan budget hiring"));
+    }
+
+    /// The shared frames: the embedded ones pass their own examples and are used by rules; a
+    /// user pack may use them; a frame whose examples fail is reported by `rules check`; an
+    /// unknown frame or a second frame of the same name is a load error.
+    #[test]
+    fn frames_are_shared_checked_and_strict() {
+        let all = Detectors::embedded().unwrap();
+        assert!(all.frames.len() >= 2 && all.frame_failures().is_empty(), "{:?}", all.frame_failures());
+        let uses = |r: &Rule| r.spec.suppress_before.as_deref().is_some_and(|s| s.contains("tells?|told"));
+        assert!(all.rules().iter().filter(|r| uses(r)).count() >= 50, "rules expanded with the mention frame");
+        assert!(all.rules().iter().all(|r| !r.spec.suppress_before.as_deref().unwrap_or("").contains("{{")));
+
+        let mut files = Vec::new();
+        collect_embedded(&EMBEDDED, &mut files, &mut Vec::new());
+        files.retain(|(n, _)| n == "injection/frames.toml");
+        let rule = |sup: &str| {
+            format!(
+                "[[rule]]\nid = \"injection.user.x\"\nname = \"n\"\nlabel = \"l\"\nseverity = \"high\"\n\
+                 action = \"quarantine\"\nkeywords = [\"wire\"]\npattern = '''wire the money'''\n\
+                 suppress_before = '''{sup}'''\nexamples = [\"wire the money now\"]\n\
+                 negative_examples = [\"a classic payload such as wire the money now\"]\n"
+            )
+        };
+        let with = |extra: (&str, String)| {
+            let mut f = files.clone();
+            f.push((extra.0.to_string(), extra.1));
+            Detectors::from_files(f)
+        };
+        let d = with(("injection/user.toml", rule("{{mention}}"))).expect("a user rule uses the embedded frame");
+        let fails = crate::detect::selftest::self_test(&d);
+        assert!(fails.is_empty(), "{fails:?}");
+        let err = with(("injection/user.toml", rule("{{mentoin}}"))).unwrap_err().to_string();
+        assert!(err.contains("unknown frame `{{mentoin}}`"), "{err}");
+        let dup = "[[frame]]\nname = \"mention\"\npattern = 'x$'\n".to_string();
+        assert!(with(("injection/dup.toml", dup)).is_err(), "two frames named mention");
+        let bad = "[[frame]]\nname = \"strict\"\npattern = 'such as $'\nkeeps = [\"such as \"]\n".to_string();
+        let d = with(("injection/bad.toml", bad)).unwrap();
+        assert_eq!(d.frame_failures(), ["frame strict: keeps #1 is recognised"]);
     }
 
     #[test]

@@ -102,11 +102,60 @@ fn default_window() -> usize {
     48
 }
 
-#[derive(Debug, Deserialize)]
+/// A named regex fragment that many rules share, defined once in a pack (`[[frame]]`) and used
+/// as `{{name}}` inside a rule's `suppress_before`. The quoted-mention frame of the injection
+/// rules ("such as", "attackers write", "tells the model to" …) was a near-copy in fifty-five
+/// rules; one definition keeps them equal. Rules are expanded at load, so a rule's digest covers
+/// the frame's text: changing a frame changes every rule that uses it, as a re-scan must know.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RuleFile {
+pub struct FrameSpec {
+    pub name: String,
+    pub pattern: String,
     #[serde(default)]
-    rule: Vec<RuleSpec>,
+    pub description: Option<String>,
+    /// Texts before a match (normalised: lower case) that the frame must recognise.
+    #[serde(default)]
+    pub suppresses: Vec<String>,
+    /// Texts before a match that it must not.
+    #[serde(default)]
+    pub keeps: Vec<String>,
+}
+
+/// One parsed pack file: its rules and the frames it defines.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackFile {
+    #[serde(default)]
+    pub rule: Vec<RuleSpec>,
+    #[serde(default)]
+    pub frame: Vec<FrameSpec>,
+}
+
+/// `text` with each `{{name}}` replaced by the pattern of frame `name`; an unknown name is an
+/// error of rule `id`. Regex syntax has no `{{`, so the marker cannot be a pattern by accident.
+pub fn expand_frames(
+    id: &str,
+    text: &str,
+    frames: &std::collections::HashMap<String, String>,
+) -> Result<String, RuleError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(j) = after.find("}}") else {
+            return Err(RuleError::Invalid { id: id.to_string(), msg: "unclosed `{{` in suppress_before".into() });
+        };
+        let name = after[..j].trim();
+        let Some(p) = frames.get(name) else {
+            return Err(RuleError::Invalid { id: id.to_string(), msg: format!("unknown frame `{{{{{name}}}}}`") });
+        };
+        out.push_str(p);
+        rest = &after[j + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// The fields that change behaviour, in canonical form, for the digest.
@@ -180,22 +229,31 @@ pub fn kind_for_dir(dir: &str) -> Option<FindingKind> {
 }
 
 /// Parses one rule file's text.
-pub fn parse_file(name: &str, text: &str) -> Result<Vec<RuleSpec>, RuleError> {
-    let f: RuleFile =
-        toml::from_str(text).map_err(|e| RuleError::Parse { file: name.to_string(), msg: e.to_string() })?;
-    Ok(f.rule)
+pub fn parse_file(name: &str, text: &str) -> Result<PackFile, RuleError> {
+    toml::from_str(text).map_err(|e| RuleError::Parse { file: name.to_string(), msg: e.to_string() })
 }
 
 /// Parses one rule file from the JSON form `build.rs` writes for the embedded packs.
-pub fn parse_json(name: &str, json: &str) -> Result<Vec<RuleSpec>, RuleError> {
-    let f: RuleFile =
-        serde_json::from_str(json).map_err(|e| RuleError::Parse { file: name.to_string(), msg: e.to_string() })?;
-    Ok(f.rule)
+pub fn parse_json(name: &str, json: &str) -> Result<PackFile, RuleError> {
+    serde_json::from_str(json).map_err(|e| RuleError::Parse { file: name.to_string(), msg: e.to_string() })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_expand_by_name_and_unknown_or_unclosed_ones_are_errors() {
+        let frames: std::collections::HashMap<String, String> =
+            [("mention".to_string(), "(?:such as)$".to_string())].into_iter().collect();
+        assert_eq!(expand_frames("r", "{{mention}}|(?:e\\.g\\.)$", &frames).unwrap(), "(?:such as)$|(?:e\\.g\\.)$");
+        assert_eq!(expand_frames("r", "a{2,3}", &frames).unwrap(), "a{2,3}");
+        assert!(expand_frames("r", "{{nope}}", &frames).unwrap_err().to_string().contains("unknown frame `{{nope}}`"));
+        assert!(expand_frames("r", "{{mention", &frames).is_err());
+        let f = parse_file("f.toml", "[[frame]]\nname = \"m\"\npattern = 'x$'\nsuppresses = [\"x\"]\n").unwrap();
+        assert_eq!((f.rule.len(), f.frame[0].name.as_str()), (0, "m"));
+        assert!(parse_file("f.toml", "[[frame]]\nname = \"m\"\npatern = 'x'\n").is_err(), "typo in a frame");
+    }
 
     #[test]
     fn unknown_fields_are_errors() {
@@ -227,7 +285,7 @@ pattern = 'a'
 examples = ["a"]
 negative_examples = ["b"]
 "#;
-        let mut r = parse_file("t.toml", t).unwrap().remove(0);
+        let mut r = parse_file("t.toml", t).unwrap().rule.remove(0);
         let d1 = r.digest(FindingKind::Secret);
         r.description = "changed".into();
         assert_eq!(d1, r.digest(FindingKind::Secret));

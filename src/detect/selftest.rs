@@ -8,7 +8,7 @@ use super::Detectors;
 
 /// One line per failure; empty when every rule behaves as its examples say.
 pub fn self_test(d: &Detectors) -> Vec<String> {
-    let mut failures = Vec::new();
+    let mut failures = d.frame_failures();
     for (idx, r) in d.rules().iter().enumerate() {
         if !r.compiles() {
             failures.push(format!("{} ({}): pattern does not compile within the size limit", r.spec.id, r.file));
