@@ -56,6 +56,36 @@ const CUE_GROUPS: &[&[&str]] = &[
         "content isolation",
     ],
     &["phishing", "social engineering", "tricked", "fooled"],
+    // Teaching and testing material quotes attacks as exercises, fixtures and repro steps.
+    &[
+        "quiz",
+        "which of the following",
+        "exercise",
+        "lecture",
+        "workshop",
+        "test case",
+        "test doc",
+        "fixture",
+        "testers",
+        "steps to reproduce",
+        "acceptance criteria",
+        "expected behaviour",
+        "expected behavior",
+    ],
+    // How attacks hide text, named by those who describe them.
+    &[
+        "white text",
+        "white-on-white",
+        "hidden text",
+        "invisible text",
+        "zero-width",
+        "tiny font",
+        "font-size:0",
+        "display:none",
+        "hid the",
+        "hidden in",
+        "planted in",
+    ],
 ];
 const MIN_GROUPS: usize = 3;
 /// Longest quotation considered (bytes); longer "quotes" are unbalanced marks, not a quote.
@@ -174,6 +204,9 @@ mod tests {
         // Threat reports and engineering tickets name the defence rather than the attack.
         assert!(is_discussion("Threat brief: attackers hid prompt injection text; treat it as untrusted."));
         assert!(!is_discussion("Untrusted certificates are rejected."));
+        // Teaching material and test fixtures describe where attacks hide.
+        assert!(is_discussion("Quiz: which of the following is a prompt injection? White text reading \"…\""));
+        assert!(!is_discussion("Workshop on Friday: bring the quiz answers."));
     }
 
     #[test]
