@@ -67,6 +67,14 @@ const LINE_WINDOW_BYTES: usize = 512;
 /// keyword lies (context regexes are words and short phrases): see [`Rule::context_spans`].
 const CONTEXT_HIT_SLOP: usize = 64;
 
+/// How far from a context match a keyword hit of `rule` can be and still lead to a match. The
+/// keyword may sit in the context (distance 0) or in the match (`"d"` of a JWK, whose `"kty"`
+/// context may be `context_window` bytes away), so the bound is the rule's reach: its longest
+/// match plus its context window.
+fn context_slop(rule: &Rule) -> usize {
+    rule.reach().max(CONTEXT_HIT_SLOP)
+}
+
 /// Bytes before a match that `suppress_before` looks at.
 const SUPPRESS_WINDOW: usize = 96;
 
@@ -825,7 +833,7 @@ impl Detectors {
                             continue;
                         }
                         let (s, e) = (m.start(), m.end());
-                        if context_spans.get(&r).is_some_and(|c| !near(c, s, e, CONTEXT_HIT_SLOP)) {
+                        if context_spans.get(&r).is_some_and(|c| !near(c, s, e, context_slop(&self.rules[r]))) {
                             continue;
                         }
                         let h = &mut hits[r];
@@ -837,7 +845,8 @@ impl Detectors {
                             let rule = &self.rules[r];
                             if rule.context.is_some() && !context_spans.contains_key(&r) {
                                 let c = rule.context_spans(hay);
-                                h.retain(|&(s, e)| near(&c, s, e, CONTEXT_HIT_SLOP));
+                                let slop = context_slop(rule);
+                                h.retain(|&(s, e)| near(&c, s, e, slop));
                                 context_spans.insert(r, c);
                             }
                             if h.len() > max_hits(r) {
@@ -1957,6 +1966,30 @@ negative_examples = ["12"]
             text.push_str(&filler(6, RAW_WINDOW_MIN / 2));
             assert_windowing_agrees(d, &text);
         }
+    }
+
+    /// A keyword in the match, not the context: a JWK's `"d"` lies well over 64 bytes from its
+    /// `"kty"` context. When the context prunes keyword hits (too many for windows), the prune
+    /// must use the rule's reach, or the key is lost in long texts. The text is the case the
+    /// windowing property test shrank this to.
+    #[test]
+    fn context_pruning_keeps_keyword_hits_within_the_context_window() {
+        let d = shared_detectors();
+        let examples: Vec<&str> = d
+            .rules()
+            .iter()
+            .filter(|r| r.target == Target::Raw)
+            .flat_map(|r| r.spec.examples.iter().map(String::as_str))
+            .collect();
+        let mut text = filler(5, RAW_WINDOW_MIN / 2);
+        for (ex, gap, seed) in [(0usize, 0usize, 0u64), (4137, 0, 0), (0, 33, 533), (3069, 348, 653)] {
+            text.push_str(examples[ex % examples.len()]);
+            text.push_str(if seed % 3 == 0 { " " } else { "\n" });
+            text.push_str(&filler(seed, gap));
+        }
+        text.push_str(&filler(6, RAW_WINDOW_MIN / 2));
+        assert!(raw_matches(d, &text, false).iter().any(|m| d.rule(m.rule).id() == "secret.private_key.jwk"));
+        assert_windowing_agrees(d, &text);
     }
 
     #[test]
