@@ -28,6 +28,8 @@ const MIN_DECODED: usize = 12;
 const MAX_ROT13_LINE: usize = 4096;
 /// Lines tried as ROT13 at most per text.
 const MAX_ROT13_LINES: usize = 512;
+/// ROT13 runs decoded at most per text.
+const MAX_ROT13_SEGMENTS: usize = 8;
 
 /// One decoded run.
 #[derive(Debug, Clone, PartialEq)]
@@ -446,6 +448,11 @@ fn rot13_run(run: &str, start: usize, out: &mut Vec<Decoded>, budget: &mut usize
     }
     let (words, before) = word_stats(run);
     if words < 3 || before * 5 > words {
+        return false;
+    }
+    // Clauses multiply the runs one line can yield: a cap keeps decoys from crowding nested
+    // layers (hex of base64 …) out of the text's [`MAX_SEGMENTS`].
+    if out.iter().filter(|d| d.layers == ["rot13"]).count() >= MAX_ROT13_SEGMENTS {
         return false;
     }
     // Counted on the fly: the rotated text is only built for a run that passes.
