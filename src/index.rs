@@ -78,7 +78,7 @@ pub fn chunk_id(source_path: &str, chunk: &Chunk) -> String {
     s
 }
 
-/// Documents per read task of [`IndexReaderHandle::scan_chunks`].
+/// Documents per read task of [`IndexReaderHandle::scan_chunks_where`].
 const SCAN_RANGE: u32 = 1024;
 
 /// The single writer.

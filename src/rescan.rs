@@ -333,7 +333,7 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     drop(reader);
     tracing::debug!(ms = t0.elapsed().as_millis() as u64, queued = queue.len(), "rescan: delta rules run");
 
-    // 3. Apply: removals, then re-processing in bounded batches.
+    // 3. Apply: removals, then re-processing streamed to the writer.
     let prov_none = Provenance {
         source_sha256: String::new(),
         text_sha256: String::new(),

@@ -114,7 +114,7 @@ fn cues() -> &'static (AhoCorasick, Vec<usize>) {
 /// Whether `text` discusses attacks (terms from at least [`MIN_GROUPS`] cue groups).
 pub fn is_discussion(text: &str) -> bool {
     let (ac, group) = cues();
-    let mut seen = [false; 16];
+    let mut seen = [false; CUE_GROUPS.len()];
     let mut n = 0;
     for m in ac.find_overlapping_iter(text) {
         let g = group[m.pattern().as_usize()];

@@ -665,7 +665,7 @@ impl Detectors {
 
     /// Whether any rule could match a text held verbatim somewhere in `bytes` (a stored index
     /// document: its text among its other fields). False only when every rule is gated by
-    /// keywords on the raw text and none occurs in `bytes`, which is exactly when a scan of the
+    /// keywords on the raw text and none occurs in `bytes`, which is only when a scan of the
     /// text would enable no rule: a re-scan's few new rules rule out most stored chunks this
     /// way without decoding them. Normalised-text rules (whose keywords normalisation and
     /// decoding can produce) and rules without keywords always answer true.
@@ -1951,21 +1951,27 @@ negative_examples = ["12"]
             parts in proptest::collection::vec((0usize..10_000, 0usize..1_400, 0u64..1_000), 4..24),
         ) {
             let d = shared_detectors();
-            let examples: Vec<&str> = d
-                .rules()
-                .iter()
-                .filter(|r| r.target == Target::Raw)
-                .flat_map(|r| r.spec.examples.iter().map(String::as_str))
-                .collect();
-            let mut text = filler(5, RAW_WINDOW_MIN / 2);
-            for (ex, gap, seed) in parts {
-                text.push_str(examples[ex % examples.len()]);
-                text.push_str(if seed % 3 == 0 { " " } else { "\n" });
-                text.push_str(&filler(seed, gap));
-            }
-            text.push_str(&filler(6, RAW_WINDOW_MIN / 2));
-            assert_windowing_agrees(d, &text);
+            assert_windowing_agrees(d, &planted_text(d, &parts));
         }
+    }
+
+    /// Raw rule examples (by index, wrapping) planted between filler runs of `gap` bytes, in a
+    /// text long enough to be windowed: the windowing property test's inputs.
+    fn planted_text(d: &Detectors, parts: &[(usize, usize, u64)]) -> String {
+        let examples: Vec<&str> = d
+            .rules()
+            .iter()
+            .filter(|r| r.target == Target::Raw)
+            .flat_map(|r| r.spec.examples.iter().map(String::as_str))
+            .collect();
+        let mut text = filler(5, RAW_WINDOW_MIN / 2);
+        for &(ex, gap, seed) in parts {
+            text.push_str(examples[ex % examples.len()]);
+            text.push_str(if seed % 3 == 0 { " " } else { "\n" });
+            text.push_str(&filler(seed, gap));
+        }
+        text.push_str(&filler(6, RAW_WINDOW_MIN / 2));
+        text
     }
 
     /// A keyword in the match, not the context: a JWK's `"d"` lies well over 64 bytes from its
@@ -1975,19 +1981,7 @@ negative_examples = ["12"]
     #[test]
     fn context_pruning_keeps_keyword_hits_within_the_context_window() {
         let d = shared_detectors();
-        let examples: Vec<&str> = d
-            .rules()
-            .iter()
-            .filter(|r| r.target == Target::Raw)
-            .flat_map(|r| r.spec.examples.iter().map(String::as_str))
-            .collect();
-        let mut text = filler(5, RAW_WINDOW_MIN / 2);
-        for (ex, gap, seed) in [(0usize, 0usize, 0u64), (4137, 0, 0), (0, 33, 533), (3069, 348, 653)] {
-            text.push_str(examples[ex % examples.len()]);
-            text.push_str(if seed % 3 == 0 { " " } else { "\n" });
-            text.push_str(&filler(seed, gap));
-        }
-        text.push_str(&filler(6, RAW_WINDOW_MIN / 2));
+        let text = planted_text(d, &[(0, 0, 0), (4137, 0, 0), (0, 33, 533), (3069, 348, 653)]);
         assert!(raw_matches(d, &text, false).iter().any(|m| d.rule(m.rule).id() == "secret.private_key.jwk"));
         assert_windowing_agrees(d, &text);
     }
