@@ -12,6 +12,14 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=detectors");
+    // Digests of the detection and extraction code. Rule digests cover the rules as data, but a
+    // change to how they are applied (normalisation, decoding, context windows) or to what text
+    // is extracted changes results just as much: re-scans must know that stored judgements are
+    // stale without anyone remembering to bump a version.
+    for (var, dir) in [("RAGSAN_DETECT_CODE", "src/detect"), ("RAGSAN_EXTRACT_CODE", "src/extract")] {
+        println!("cargo:rerun-if-changed={dir}");
+        println!("cargo:rustc-env={var}={}", code_digest(Path::new(dir)));
+    }
     let out = std::env::var("OUT_DIR").expect("OUT_DIR");
     let mut entries = Vec::new();
     collect(Path::new("detectors"), Path::new("detectors"), &mut entries);
@@ -24,6 +32,36 @@ fn main() {
     }
     table.push_str("]\n");
     std::fs::write(Path::new(&out).join("packs_json.rs"), table).expect("write pack table");
+}
+
+/// sha256 over the sorted relative paths and contents of the `.rs` files under `dir`, first 16
+/// hex digits.
+fn code_digest(dir: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files = Vec::new();
+    rs_files(dir, &mut files);
+    files.sort();
+    let mut h = Sha256::new();
+    for f in files {
+        let text = std::fs::read(&f).expect("read source");
+        h.update(f.to_string_lossy().replace('\\', "/").as_bytes());
+        h.update([0]);
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(&text);
+    }
+    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+fn rs_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rs_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {

@@ -613,6 +613,16 @@ fn rescan(ctx: &Ctx, paths: &[PathBuf], format: Format) -> Result<ExitStatus> {
                 rep.extracted as usize - rep.new_sources.len() - rep.changed_sources.len(),
                 rep.removed_sources.len()
             )?;
+            if rep.engine_changed {
+                writeln!(out, "matching engine changed since the last run: every rule counts as changed")?;
+            }
+            if rep.settings_changed > 0 {
+                writeln!(
+                    out,
+                    "{} sources re-judged because policy, limits, chunking or allowlist changed",
+                    rep.settings_changed
+                )?;
+            }
             if !rep.delta_is_empty() {
                 writeln!(
                     out,
@@ -731,12 +741,12 @@ fn quarantine(ctx: &Ctx, cmd: QuarantineCmd) -> Result<ExitStatus> {
                 let mut sink = crate::index::IndexSink::open(&ctx.dirs.index())?;
                 let prov = o.provenance();
                 sink.replace_source(&o.report.path, o.report.kind, o.report.verdict, &o.chunks, &prov, now)?;
-                let manifest = crate::rescan::manifest(&engine.detectors);
+                let manifest = crate::rescan::manifest(&engine);
                 sink.commit(&manifest)?;
                 sink.finish()?;
                 let ledger = Ledger::open(&ctx.dirs.ledger())?;
                 ledger.put_manifest(engine.detectors.digest(), &manifest)?;
-                ledger.apply(&[pipeline::source_record(&o, now)], &[])?;
+                ledger.apply(&[pipeline::source_record(&o, &engine.settings_digest, now)], &[])?;
             } else {
                 o.report.quarantine_id = Some(store.put(&o.report, Some(&bytes))?);
             }

@@ -42,6 +42,10 @@ pub struct SourceRecord {
     pub chunk_ids: Vec<String>,
     /// Rules that fired on this source (ids), to re-judge it when those rules change.
     pub rules: Vec<String>,
+    /// The engine's [`settings_digest`](crate::pipeline::Engine::settings_digest) when it was
+    /// judged; absent in records of earlier versions, which a re-scan therefore re-judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<String>,
 }
 
 /// A quarantine release: a reviewed decision to let specific findings through.
@@ -277,6 +281,7 @@ mod tests {
             time: 0,
             chunk_ids: vec!["c1".into()],
             rules: vec![],
+            settings: None,
         }
     }
 

@@ -43,6 +43,10 @@ pub struct Engine {
     pub fingerprinter: Fingerprinter,
     /// Allowlist entries from the config plus quarantine releases from the ledger.
     pub allow: Vec<AllowEntry>,
+    /// Digest of the configured settings that turn findings into verdicts and text into
+    /// chunks (policy, limits, chunking, the config's allowlist; not releases, which only ever
+    /// widen one file's allowance). A re-scan that sees it change re-judges every source.
+    pub settings_digest: String,
 }
 
 /// The result of processing one input.
@@ -70,6 +74,19 @@ impl Outcome {
     }
 }
 
+/// sha256 of the judging settings of `config` (see [`Engine::settings_digest`]).
+pub fn settings_digest(config: &Config) -> String {
+    use sha2::{Digest, Sha256};
+    let v = serde_json::json!({
+        "policy": config.policy,
+        "limits": config.limits,
+        "chunking": config.chunking,
+        "allow": config.allow,
+    });
+    // 64 bits tell settings apart; it is stored in every ledger record.
+    hex::encode(&Sha256::digest(v.to_string().as_bytes())[..8])
+}
+
 impl Engine {
     /// An engine with the settings of `config`.
     pub fn new(detectors: Detectors, config: &Config, fingerprinter: Fingerprinter) -> Self {
@@ -80,6 +97,7 @@ impl Engine {
             chunking: config.chunking,
             fingerprinter,
             allow: config.allow.clone(),
+            settings_digest: settings_digest(config),
         }
     }
 
@@ -409,7 +427,7 @@ pub fn scan(
     let (cand_tx, cand_rx) = bounded::<Candidate>(256);
     let (out_tx, out_rx) = bounded::<Outcome>(threads * 2);
     let inputs: Vec<PathBuf> = inputs.iter().map(|p| source_root(p)).collect();
-    let payload = crate::rescan::manifest(&engine.detectors);
+    let payload = crate::rescan::manifest(engine);
     // Before any record that names this ruleset, so a rescan can always tell what judged it.
     ledger.put_manifest(engine.detectors.digest(), &payload)?;
 
@@ -454,7 +472,7 @@ pub fn scan(
             } else {
                 sink.replace_source(&r.path, r.kind, r.verdict, &o.chunks, &prov, ingested)?;
             }
-            pending.push(source_record(&o, ingested));
+            pending.push(source_record(&o, &engine.settings_digest, ingested));
             let r = &o.report;
             serde_json::to_writer(&mut report_file, r)?;
             audit.record(r, "scan", ingested)?;
@@ -488,8 +506,9 @@ pub fn scan(
     Ok(ScanResult { summary, report_path })
 }
 
-/// The ledger entry for an outcome that is about to be committed.
-pub fn source_record(o: &Outcome, time: i64) -> SourceRecord {
+/// The ledger entry for an outcome that is about to be committed, judged by an engine with
+/// settings digest `settings`.
+pub fn source_record(o: &Outcome, settings: &str, time: i64) -> SourceRecord {
     let r = &o.report;
     let mut rules: Vec<String> = r.findings.iter().map(|f| f.rule.clone()).collect();
     rules.sort();
@@ -506,6 +525,7 @@ pub fn source_record(o: &Outcome, time: i64) -> SourceRecord {
         time,
         chunk_ids: o.chunks.iter().map(|c| crate::index::chunk_id(&r.path, c)).collect(),
         rules,
+        settings: Some(settings.to_string()),
     }
 }
 

@@ -48,6 +48,12 @@ pub struct RescanReport {
     pub new_rules: Vec<String>,
     pub changed_rules: Vec<String>,
     pub removed_rules: Vec<String>,
+    /// The matching engine changed since the last completed run (a new build of ragsan): every
+    /// rule counts as changed, so every stored chunk is checked against every rule.
+    pub engine_changed: bool,
+    /// Sources re-judged because the judging settings (policy, limits, chunking, allowlist)
+    /// differ from those that judged them.
+    pub settings_changed: u64,
     /// Sources skipped without extraction.
     pub unchanged: u64,
     /// Files read and extracted this run.
@@ -67,9 +73,9 @@ pub struct RescanReport {
 }
 
 impl RescanReport {
-    /// True when no rule was added or changed.
+    /// True when no rule was added or changed and the engine is the same.
     pub fn delta_is_empty(&self) -> bool {
-        self.new_rules.is_empty() && self.changed_rules.is_empty()
+        self.new_rules.is_empty() && self.changed_rules.is_empty() && !self.engine_changed
     }
 }
 
@@ -78,30 +84,42 @@ enum Why {
     New,
     Changed,
     Rejudge,
+    /// Judged under other settings.
+    Settings,
 }
 
-/// Rules of the previous completed run, from the ledger's manifest.
-fn previous_rules(ledger: &Ledger) -> Result<(Option<String>, BTreeMap<String, String>)> {
-    let Some(m) = ledger.meta("manifest")? else { return Ok((None, BTreeMap::new())) };
-    let (digest, rules) = parse_manifest(&m)?;
-    Ok((digest, rules))
+/// What a stored manifest says about the ruleset that judged some sources.
+#[derive(Debug, Default)]
+struct Manifest {
+    ruleset: Option<String>,
+    /// [`crate::detect::ENGINE_VERSION`] of the build that wrote it; absent before it was
+    /// recorded, which counts as a different engine.
+    engine: Option<String>,
+    /// Rule id → rule digest.
+    rules: BTreeMap<String, String>,
 }
 
-/// Rule id → rule digest of the ruleset `digest`, if the ledger holds its manifest.
-fn manifest_rules(ledger: &Ledger, digest: &str) -> Result<Option<BTreeMap<String, String>>> {
-    match ledger.manifest(digest)? {
-        Some(m) => Ok(Some(parse_manifest(&m)?.1)),
-        None => Ok(None),
-    }
+/// The manifest of the previous completed run.
+fn previous_manifest(ledger: &Ledger) -> Result<Manifest> {
+    ledger.meta("manifest")?.map_or(Ok(Manifest::default()), |m| parse_manifest(&m))
 }
 
-fn parse_manifest(m: &str) -> Result<(Option<String>, BTreeMap<String, String>)> {
+/// The manifest of ruleset `digest`; an empty one (every rule new) if the ledger lacks it.
+fn manifest_of(ledger: &Ledger, digest: &str) -> Result<Manifest> {
+    ledger.manifest(digest)?.map_or(Ok(Manifest::default()), |m| parse_manifest(&m))
+}
+
+fn parse_manifest(m: &str) -> Result<Manifest> {
     let v: serde_json::Value = serde_json::from_str(m).context("ledger manifest")?;
     let rules = v["rules"]
         .as_object()
         .map(|o| o.iter().filter_map(|(k, d)| Some((k.clone(), d.as_str()?.to_string()))).collect())
         .unwrap_or_default();
-    Ok((v["ruleset"].as_str().map(String::from), rules))
+    Ok(Manifest {
+        ruleset: v["ruleset"].as_str().map(String::from),
+        engine: v["engine"].as_str().map(String::from),
+        rules,
+    })
 }
 
 /// How the current rules differ from an earlier ruleset's.
@@ -110,21 +128,29 @@ struct RuleDelta {
     new: Vec<String>,
     changed: Vec<String>,
     removed: Vec<String>,
-    /// New and changed rules: what must run over text judged by the earlier ruleset.
+    /// The earlier ruleset was applied by another engine: every rule may now find otherwise.
+    engine_changed: bool,
+    /// New and changed rules (all of them when the engine changed): what must run over text
+    /// judged by the earlier ruleset.
     run: HashSet<String>,
 }
 
 impl RuleDelta {
-    fn between(det: &Detectors, earlier: &BTreeMap<String, String>) -> Self {
-        let mut d = RuleDelta::default();
+    fn between(det: &Detectors, earlier: &Manifest) -> Self {
+        let mut d = RuleDelta {
+            engine_changed: earlier.engine.as_deref() != Some(crate::detect::ENGINE_VERSION),
+            ..Default::default()
+        };
         for r in det.rules() {
-            match earlier.get(&r.spec.id) {
+            match earlier.rules.get(&r.spec.id) {
                 None => d.new.push(r.spec.id.clone()),
                 Some(digest) if *digest != r.digest => d.changed.push(r.spec.id.clone()),
+                _ if d.engine_changed => {}
                 _ => continue,
             }
             d.run.insert(r.spec.id.clone());
         }
+        let earlier = &earlier.rules;
         let current: HashSet<&str> = det.rules().iter().map(|r| r.spec.id.as_str()).collect();
         d.removed = earlier.keys().filter(|k| !current.contains(k.as_str())).cloned().collect();
         d
@@ -177,12 +203,15 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
 
     let mut rep = RescanReport { ruleset: det.digest().to_string(), ..Default::default() };
     // The delta against the last completed run, for the report.
-    let (prev_digest, prev_rules) = previous_rules(&ledger)?;
+    let prev = previous_manifest(&ledger)?;
+    let prev_digest = prev.ruleset.clone();
     rep.previous_ruleset = prev_digest.clone();
-    let last = RuleDelta::between(det, &prev_rules);
+    let last = RuleDelta::between(det, &prev);
     (rep.new_rules, rep.changed_rules, rep.removed_rules) =
         (last.new.clone(), last.changed.clone(), last.removed.clone());
-    let payload = manifest(det);
+    // A ledger without a manifest has never seen a completed run: no engine to differ from.
+    rep.engine_changed = last.engine_changed && prev.ruleset.is_some();
+    let payload = manifest(engine);
     let known = ledger.all()?;
     // What each source must be checked against depends on the ruleset that judged *it*: a `scan`
     // of part of the corpus with newer rules leaves the rest judged by older ones. One delta per
@@ -196,7 +225,7 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
         let d = if prev_digest.as_deref() == Some(rec.ruleset.as_str()) {
             last.clone()
         } else {
-            RuleDelta::between(det, &manifest_rules(&ledger, &rec.ruleset)?.unwrap_or_default())
+            RuleDelta::between(det, &manifest_of(&ledger, &rec.ruleset)?)
         };
         deltas.insert(rec.ruleset.clone(), d);
     }
@@ -235,6 +264,11 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
                 };
                 if !content_same || !same_extractor {
                     return (path, rec, Class::Queue(Why::Changed));
+                }
+                // Judged under other settings (or by a version that did not record them): its
+                // verdict and chunks may differ now, whatever the rules say.
+                if rec.settings.as_deref() != Some(engine.settings_digest.as_str()) {
+                    return (path, rec, Class::Queue(Why::Settings));
                 }
                 // Quarantined because of rules that changed or went away: judge again.
                 if deltas.get(&rec.ruleset).is_some_and(|d| rec.rules.iter().any(|r| d.touches(r))) {
@@ -282,31 +316,28 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
     // Only unchanged sources judged under an older ruleset need their chunks checked.
     let check: HashMap<&str, &Detectors> =
         unchanged.iter().filter_map(|u| Some((u.rec.path.as_str(), subsets.get(u.rec.ruleset.as_str())?))).collect();
-    let reader = IndexReaderHandle::open(&dirs.index()).ok();
+    // The sink above created the index if it was missing, so a reader that cannot open it is
+    // a broken index: an error, never a re-scan that vouches for chunks it could not read.
+    let reader = IndexReaderHandle::open(&dirs.index())
+        .with_context(|| format!("opening the index at {} to check stored chunks", dirs.index().display()))?;
     // A chunk none of the subsets' keywords occurs in cannot match: most are never decoded.
     let may_match = |bytes: &[u8]| subsets.values().any(|d| d.may_match_in(bytes));
-    let (pulled, index_paths) = match &reader {
-        Some(r) => {
-            let pulled = if check.is_empty() {
-                Vec::new()
-            } else {
-                r.scan_chunks_where(may_match, |c| {
-                    let subset = check.get(c.source_path.as_str())?;
-                    let m = subset.scan(&c.text);
-                    if m.is_empty() {
-                        return None;
-                    }
-                    let mut rules: Vec<String> = m.iter().map(|m| subset.rule(m.rule).spec.id.clone()).collect();
-                    rules.sort();
-                    rules.dedup();
-                    Some(Pulled { chunk_id: c.chunk_id.clone(), source_path: c.source_path.clone(), rules })
-                })?
-            };
-            (pulled, r.source_paths()?)
-        }
-        None => Default::default(),
+    rep.pulled = if check.is_empty() {
+        Vec::new()
+    } else {
+        reader.scan_chunks_where(may_match, |c| {
+            let subset = check.get(c.source_path.as_str())?;
+            let m = subset.scan(&c.text);
+            if m.is_empty() {
+                return None;
+            }
+            let mut rules: Vec<String> = m.iter().map(|m| subset.rule(m.rule).spec.id.clone()).collect();
+            rules.sort();
+            rules.dedup();
+            Some(Pulled { chunk_id: c.chunk_id.clone(), source_path: c.source_path.clone(), rules })
+        })?
     };
-    rep.pulled = pulled;
+    let index_paths = reader.source_paths()?;
     // Every chunk of a checked source was checked, by keyword or by its rules.
     rep.chunks_checked = unchanged
         .iter()
@@ -369,6 +400,7 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
             match why {
                 Why::New => rep.new_sources.push(path.clone()),
                 Why::Changed => rep.changed_sources.push(path.clone()),
+                Why::Settings => rep.settings_changed += 1,
                 Why::Rejudge => {}
             }
             let before = known.get(&path).map(|r| r.verdict);
@@ -390,7 +422,7 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
                     rules,
                 });
             }
-            put.push(pipeline::source_record(&o, ingested));
+            put.push(pipeline::source_record(&o, &engine.settings_digest, ingested));
             rep.summary.add(&o.report);
             rep.reports.push(o.report);
         }
@@ -446,9 +478,11 @@ pub fn rescan(engine: &Engine, dirs: &DataDirs, scope: &[PathBuf]) -> Result<Res
 }
 
 /// The ruleset manifest stored with every commit.
-pub fn manifest(det: &Detectors) -> String {
+pub fn manifest(engine: &Engine) -> String {
+    let det = &engine.detectors;
     serde_json::json!({
         "ruleset": det.digest(),
+        "engine": crate::detect::ENGINE_VERSION,
         "tool_version": crate::report::TOOL_VERSION,
         "extractor": crate::extract::EXTRACTOR_VERSION,
         "rules": det.rules().iter().map(|r| (r.spec.id.clone(), r.digest.clone())).collect::<BTreeMap<_, _>>(),

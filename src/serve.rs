@@ -575,6 +575,7 @@ mod tests {
             chunking: Default::default(),
             fingerprinter: Fingerprinter::from_key(vec![7; 32], KeySource::Ephemeral),
             allow: Vec::new(),
+            settings_digest: String::new(),
         })
     }
 

@@ -143,6 +143,10 @@ fn stable(mut v: serde_json::Value) -> serde_json::Value {
     v["elapsed_ms"] = 0.into();
     v["ruleset"] = "[ruleset]".into();
     v["tool_version"] = "[version]".into();
+    // The extractor's code digest changes with every edit to the extractors; its format stays.
+    if let Some(e) = v["extractor"].as_str().and_then(|e| e.split_once('+')).map(|(f, _)| format!("{f}+[code]")) {
+        v["extractor"] = e.into();
+    }
     if let Some(fs) = v["findings"].as_array_mut() {
         for f in fs {
             if let Some(s) = f["score"].as_f64() {

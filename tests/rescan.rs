@@ -375,3 +375,138 @@ fn source_identity_does_not_depend_on_how_the_path_was_typed() {
     }
     assert_eq!(chunks(&data), before, "the index is untouched");
 }
+
+/// `rescan --format json` of `corpus` with the settings file `config`.
+fn rescan_with_config(data: &Path, config: &Path, corpus: &Path) -> serde_json::Value {
+    let out = ragsan()
+        .arg("--data")
+        .arg(data)
+        .arg("--config")
+        .arg(config)
+        .args(["rescan", "--format", "json"])
+        .arg(corpus)
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn changed_settings_rejudge_every_source_once() {
+    let (tmp, corpus, data) = memo_corpus();
+    std::fs::write(corpus.join("contact.txt"), "Questions to dana.okafor@example.org please.\n").unwrap();
+    let (strict, relaxed) = (tmp.path().join("strict.toml"), tmp.path().join("relaxed.toml"));
+    std::fs::write(&strict, "").unwrap();
+    std::fs::write(
+        &relaxed,
+        "[[allow]]\nrule = \"pii.email.address\"\nreason = \"public contact addresses are fine in this index\"\n",
+    )
+    .unwrap();
+    let out =
+        ragsan().arg("--data").arg(&data).arg("--config").arg(&strict).arg("scan").arg(&corpus).arg("-q").output();
+    assert_eq!(out.unwrap().status.code(), Some(1), "the e-mail address is a finding");
+    let r = rescan_with_config(&data, &strict, &corpus);
+    assert_eq!((r["extracted"].as_u64(), r["settings_changed"].as_u64()), (Some(0), Some(0)));
+
+    // The allowlist entry changes no rule, yet every verdict may differ: all 13 are re-judged,
+    // and the address now stands in the index under the allowance.
+    let r = rescan_with_config(&data, &relaxed, &corpus);
+    assert_eq!((r["extracted"].as_u64(), r["settings_changed"].as_u64()), (Some(13), Some(13)));
+    let contact =
+        r["rejudged"].as_array().unwrap().iter().find(|j| j["path"].as_str().unwrap().ends_with("contact.txt"));
+    assert_eq!(contact.map(|j| (j["before"].clone(), j["after"].clone())), Some(("redacted".into(), "clean".into())));
+    assert!(chunks(&data).values().any(|(_, t)| t.contains("dana.okafor@")));
+    let r = rescan_with_config(&data, &relaxed, &corpus);
+    assert_eq!(r["extracted"], 0, "re-judged once, then stable");
+
+    // Dropping the allowance is caught the same way: the address is redacted again.
+    let r = rescan_with_config(&data, &strict, &corpus);
+    assert_eq!(r["settings_changed"], 13);
+    assert!(chunks(&data).values().all(|(_, t)| !t.contains("dana.okafor@")));
+}
+
+/// The embedded rules without `pii.email.address`, as a `--detectors` directory.
+fn rules_without_email(dir: &Path) {
+    copy_dir(&root().join("detectors"), dir);
+    let path = dir.join("pii/contact.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("[[rule]]\nid = \"pii.email.address\"").unwrap();
+    let end = text[start + 1..].find("[[rule]]").map_or(text.len(), |e| start + 1 + e);
+    std::fs::write(&path, format!("{}{}", &text[..start], &text[end..])).unwrap();
+}
+
+#[test]
+fn a_new_matching_engine_checks_every_stored_chunk_against_every_rule() {
+    let (tmp, corpus, data) = memo_corpus();
+    std::fs::write(corpus.join("contact.txt"), "Questions to dana.okafor@example.org please.\n").unwrap();
+    // An earlier build whose engine missed the address: judged without the e-mail rule, then
+    // its manifest made to list that rule as it is now, under another engine. As the engine is
+    // part of the ruleset digest, its records name another ruleset.
+    let old_rules = tmp.path().join("old-rules");
+    rules_without_email(&old_rules);
+    let out = ragsan()
+        .arg("--data")
+        .arg(&data)
+        .arg("--detectors")
+        .arg(&old_rules)
+        .arg("scan")
+        .arg(&corpus)
+        .arg("-q")
+        .output();
+    assert_eq!(out.unwrap().status.code(), Some(0));
+    assert!(chunks(&data).values().any(|(_, t)| t.contains("dana.okafor@")));
+    {
+        let ledger = Ledger::open(&data.join("ledger.redb")).unwrap();
+        let engine = ragsan::pipeline::Engine::new(
+            ragsan::Detectors::embedded().unwrap(),
+            &Default::default(),
+            ragsan::fingerprint::Fingerprinter::from_key(vec![7; 32], ragsan::fingerprint::KeySource::Ephemeral),
+        );
+        let mut m: serde_json::Value = serde_json::from_str(&ragsan::rescan::manifest(&engine)).unwrap();
+        m["ruleset"] = "0ld".into();
+        m["engine"] = "ragsan-detect+0000000000000000".into();
+        let m = m.to_string();
+        let records: Vec<_> = ledger
+            .all()
+            .unwrap()
+            .into_values()
+            .map(|r| ragsan::ledger::SourceRecord { ruleset: "0ld".into(), ..r })
+            .collect();
+        ledger.apply_with_meta(&records, &[], &[("manifest", m.as_str()), ("manifest:0ld", m.as_str())]).unwrap();
+    }
+    let n_chunks = chunks(&data).len() as u64;
+    let r = rescan_json(&data, None, &corpus);
+    assert_eq!(r["engine_changed"], true);
+    assert_eq!(r["new_rules"].as_array().map(Vec::len), Some(0), "no rule is new, only the engine");
+    assert_eq!(r["chunks_checked"].as_u64(), Some(n_chunks), "every stored chunk checked");
+    let pulled: Vec<_> = r["pulled"].as_array().unwrap().iter().map(|p| p["rules"].clone()).collect();
+    assert_eq!(pulled, [serde_json::json!(["pii.email.address"])], "an unchanged rule, run because the engine changed");
+    assert_eq!((r["extracted"].as_u64(), r["unchanged"].as_u64()), (Some(1), Some(12)));
+    assert!(chunks(&data).values().all(|(_, t)| !t.contains("dana.okafor@")));
+    let r = rescan_json(&data, None, &corpus);
+    assert_eq!((r["engine_changed"].clone(), r["chunks_checked"].as_u64()), (false.into(), Some(0)));
+}
+
+#[test]
+fn an_unreadable_index_is_an_error_not_a_vouch() {
+    let (tmp, corpus, data) = memo_corpus();
+    let out = ragsan().arg("--data").arg(&data).arg("scan").arg(&corpus).arg("-q").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    std::fs::write(data.join("index/meta.json"), "{ not json").unwrap();
+    let rules = tmp.path().join("rules");
+    rules_with_new_rule(&rules);
+    let before = Ledger::open(&data.join("ledger.redb")).unwrap().all().unwrap();
+    let out = ragsan()
+        .arg("--data")
+        .arg(&data)
+        .arg("--detectors")
+        .arg(&rules)
+        .args(["rescan"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("index"), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = Ledger::open(&data.join("ledger.redb")).unwrap().all().unwrap();
+    assert_eq!(before, after, "no source is restamped under the new rules");
+}

@@ -15,6 +15,7 @@ pub fn engine() -> Engine {
         chunking: ChunkConfig::default(),
         fingerprinter: Fingerprinter::from_key(vec![7; 32], KeySource::Ephemeral),
         allow: Vec::new(),
+        settings_digest: String::new(),
     }
 }
 

@@ -44,6 +44,12 @@ fn embedded_json(name: &str, text: &str) -> Option<&'static str> {
     (EMBEDDED.get_file(name).and_then(|f| f.contents_utf8()) == Some(text)).then_some(PACKS_JSON[i].1)
 }
 
+/// Version of the matching engine: a digest of this module's source (from `build.rs`). It is
+/// part of the ruleset digest, since how rules are applied (normalisation, decoding layers,
+/// context windows, mention frames) decides findings as much as the rules do; a re-scan that
+/// sees it change re-checks every stored chunk against every rule.
+pub const ENGINE_VERSION: &str = concat!("ragsan-detect+", env!("RAGSAN_DETECT_CODE"));
+
 const REGEX_SIZE_LIMIT: usize = 16 << 20;
 /// Keyword hits per rule beyond which the rule runs on the whole text instead of windows.
 const MAX_WINDOWS: usize = 64;
@@ -579,8 +585,16 @@ impl Detectors {
         // are collected before any rule is expanded.
         let mut frames: std::collections::HashMap<String, String> = Default::default();
         let mut frame_specs: Vec<rules::FrameSpec> = Vec::new();
-        for (_, _, pack) in parsed.iter().flatten().flatten() {
+        for ((file, _), p) in files.iter().zip(&parsed) {
+            let Some(Ok((_, _, pack))) = p else { continue };
             for f in &pack.frame {
+                // Checked here, not only where a rule uses it: a frame is spliced into many
+                // rules, and its error should name the frame and its file, not each rule.
+                let bad = |msg: String| RuleError::Invalid { id: format!("frame {} in {file}", f.name), msg };
+                if !rules::is_frame_name(&f.name) {
+                    return Err(bad("a frame name is letters, digits and `_`, not starting with a digit".into()));
+                }
+                RegexBuilder::new(&f.pattern).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| bad(e.to_string()))?;
                 if frames.insert(f.name.clone(), f.pattern.clone()).is_some() {
                     return Err(RuleError::Duplicate(format!("frame {}", f.name)));
                 }
@@ -631,6 +645,8 @@ impl Detectors {
         let mut pairs: Vec<(&str, &str)> = rules.iter().map(|r| (r.spec.id.as_str(), r.digest.as_str())).collect();
         pairs.sort();
         let mut h = Sha256::new();
+        h.update(ENGINE_VERSION.as_bytes());
+        h.update(b"\n");
         for (id, d) in pairs {
             h.update(id.as_bytes());
             h.update(b":");
@@ -651,7 +667,7 @@ impl Detectors {
         &self.rules[idx]
     }
 
-    /// sha256 over the sorted (id, digest) pairs of every rule.
+    /// sha256 over [`ENGINE_VERSION`] and the sorted (id, digest) pairs of every rule.
     pub fn digest(&self) -> &str {
         &self.digest
     }
@@ -1770,6 +1786,18 @@ negative_examples = ["12"]
         let bad = "[[frame]]\nname = \"strict\"\npattern = 'such as $'\nkeeps = [\"such as \"]\n".to_string();
         let d = with(("injection/bad.toml", bad)).unwrap();
         assert_eq!(d.frame_failures(), ["frame strict: keeps #1 is recognised"]);
+        // A frame that does not compile is a load error naming the frame and its file, even
+        // when no rule uses it; so is a name that could not be written as a marker.
+        let broken = "[[frame]]\nname = \"broken\"\npattern = '(such as'\n".to_string();
+        let err = with(("injection/broken.toml", broken)).unwrap_err().to_string();
+        assert!(err.contains("frame broken in injection/broken.toml"), "{err}");
+        let badname = "[[frame]]\nname = \"two words\"\npattern = 'x$'\n".to_string();
+        assert!(with(("injection/badname.toml", badname)).is_err());
+        // `{{` that is not a marker is regex syntax and stays: `\{{2}` is two braces.
+        let d = with(("injection/user.toml", rule(r"\{{2}\s*$|{{mention}}"))).expect("regex braces are not a frame");
+        let r = d.rules().iter().find(|r| r.spec.id == "injection.user.x").unwrap();
+        assert!(r.spec.suppress_before.as_deref().unwrap().starts_with(r"\{{2}\s*$|(?:"));
+        assert!(crate::detect::selftest::self_test(&d).is_empty());
     }
 
     #[test]

@@ -132,8 +132,17 @@ pub struct PackFile {
     pub frame: Vec<FrameSpec>,
 }
 
-/// `text` with each `{{name}}` replaced by the pattern of frame `name`; an unknown name is an
-/// error of rule `id`. Regex syntax has no `{{`, so the marker cannot be a pattern by accident.
+/// Whether `name` may name a frame: an identifier, so that `{{name}}` cannot be read as regex
+/// syntax (`\{{2}` is a valid pattern).
+pub fn is_frame_name(name: &str) -> bool {
+    let mut c = name.chars();
+    c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_') && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+/// `text` with each `{{name}}` (an identifier between double braces) replaced by the pattern
+/// of frame `name` in a group of its own, so a frame's alternatives can never leak into the
+/// pattern around it. Any other `{{` is regex syntax and stays; an unknown name is an error of
+/// rule `id`.
 pub fn expand_frames(
     id: &str,
     text: &str,
@@ -142,17 +151,22 @@ pub fn expand_frames(
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("{{") {
-        out.push_str(&rest[..i]);
         let after = &rest[i + 2..];
-        let Some(j) = after.find("}}") else {
-            return Err(RuleError::Invalid { id: id.to_string(), msg: "unclosed `{{` in suppress_before".into() });
+        let name = after.find("}}").map(|j| &after[..j]).filter(|n| is_frame_name(n));
+        let Some(name) = name else {
+            // Not a marker: keep one brace and look again from the next.
+            out.push_str(&rest[..=i]);
+            rest = &rest[i + 1..];
+            continue;
         };
-        let name = after[..j].trim();
         let Some(p) = frames.get(name) else {
             return Err(RuleError::Invalid { id: id.to_string(), msg: format!("unknown frame `{{{{{name}}}}}`") });
         };
+        out.push_str(&rest[..i]);
+        out.push_str("(?:");
         out.push_str(p);
-        rest = &after[j + 2..];
+        out.push(')');
+        rest = &after[name.len() + 2..];
     }
     out.push_str(rest);
     Ok(out)
@@ -243,13 +257,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frames_expand_by_name_and_unknown_or_unclosed_ones_are_errors() {
+    fn frames_expand_by_name_in_a_group_and_unknown_ones_are_errors() {
         let frames: std::collections::HashMap<String, String> =
-            [("mention".to_string(), "(?:such as)$".to_string())].into_iter().collect();
-        assert_eq!(expand_frames("r", "{{mention}}|(?:e\\.g\\.)$", &frames).unwrap(), "(?:such as)$|(?:e\\.g\\.)$");
-        assert_eq!(expand_frames("r", "a{2,3}", &frames).unwrap(), "a{2,3}");
+            [("mention".to_string(), "such as$|e\\.g\\.$".to_string())].into_iter().collect();
+        // In a group of its own: the frame's alternatives cannot leak into the pattern around it.
+        assert_eq!(expand_frames("r", "zz{{mention}}|x$", &frames).unwrap(), "zz(?:such as$|e\\.g\\.$)|x$");
+        assert_eq!(expand_frames("r", "{{{mention}}}", &frames).unwrap(), "{(?:such as$|e\\.g\\.$)}");
+        // Braces that are not a marker are regex syntax (or a regex error the compiler reports).
+        for kept in ["a{2,3}", "x{{2,3}}", r"\{{2}$", "{{mention"] {
+            assert_eq!(expand_frames("r", kept, &frames).unwrap(), kept);
+        }
         assert!(expand_frames("r", "{{nope}}", &frames).unwrap_err().to_string().contains("unknown frame `{{nope}}`"));
-        assert!(expand_frames("r", "{{mention", &frames).is_err());
         let f = parse_file("f.toml", "[[frame]]\nname = \"m\"\npattern = 'x$'\nsuppresses = [\"x\"]\n").unwrap();
         assert_eq!((f.rule.len(), f.frame[0].name.as_str()), (0, "m"));
         assert!(parse_file("f.toml", "[[frame]]\nname = \"m\"\npatern = 'x'\n").is_err(), "typo in a frame");
