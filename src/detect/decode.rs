@@ -361,8 +361,8 @@ const ENGLISH_ROT13: &[&str] = &[
     "abg", "vg", "be", "nal", "rirel", "ab", "ba", "sebz", "nf", "jung",
 ];
 
-/// (words of two or more ASCII letters, hits of [`ENGLISH`], English hits of the ROT13 of the line) in one pass: every line of
-/// prose is counted, so one split serves both tests.
+/// (words of two or more ASCII letters, hits of [`ENGLISH`], English hits of the ROT13 of the
+/// line) in one pass: every line of prose is counted, so one split serves both tests.
 fn line_stats(s: &str) -> (usize, usize, usize) {
     let (mut words, mut hits, mut rot) = (0, 0, 0);
     for w in s.as_bytes().split(|c| !c.is_ascii_alphabetic()) {
